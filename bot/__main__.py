@@ -1,0 +1,61 @@
+"""`python -m bot`: run the bot; with no BOT_TOKEN, an offline sandbox chat.
+
+Sub-commands: `migrate` applies the database migrations by hand; `sandbox` forces the
+offline sandbox even when a token is configured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import Settings, SettingsError, load_settings
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=("run", "migrate", "sandbox"), default="run")
+    return parser.parse_args(argv)
+
+
+def _configure_logging(settings: Settings, *, quiet: bool = False) -> None:
+    level = logging.WARNING if quiet else getattr(logging, settings.log_level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        from db.migrate import upgrade_to_head
+
+        asyncio.run(upgrade_to_head(settings.database_url))
+        print("database is at the newest schema")
+        return 0
+    if args.command == "sandbox" or not settings.has_token:
+        from bot.sandbox.run import run_sandbox
+
+        _configure_logging(settings, quiet=True)
+        try:
+            asyncio.run(run_sandbox(settings))
+        except KeyboardInterrupt:
+            pass
+        return 0
+    from bot.runner import run
+
+    _configure_logging(settings)
+    try:
+        asyncio.run(run(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Wiring: the Bot, the Dispatcher with its middlewares and routers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.errors import make_error_handler
+from bot.middlewares import (
+    DbSessionMiddleware,
+    MemberLocaleMiddleware,
+    MemberMiddleware,
+    PrivateChatsOnly,
+    ThrottleMiddleware,
+)
+
+
+@dataclass
+class AppContext:
+    """What handlers and jobs share; passed to the dispatcher as workflow data."""
+
+    settings: Settings
+    session_factory: async_sessionmaker[AsyncSession]
+    i18n: I18n
+    clock: Clock
+
+
+def create_bot(token: str, api_base: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    # Plain text everywhere: member-typed names never break an HTML parse.
+    return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=None))
+
+
+def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
+    from handlers import admin, common, fallback, profile, registration
+
+    dp = Dispatcher(storage=storage or MemoryStorage())
+    dp["settings"] = ctx.settings
+    dp["clock"] = ctx.clock
+    dp["app"] = ctx
+
+    # Outer update middlewares run in this order for every update.
+    dp.update.outer_middleware(PrivateChatsOnly())
+    dp.update.outer_middleware(DbSessionMiddleware(ctx.session_factory))
+    dp.update.outer_middleware(MemberMiddleware(ctx.settings.admin_ids))
+    dp.update.outer_middleware(MemberLocaleMiddleware(ctx.i18n))
+    dp.update.outer_middleware(ThrottleMiddleware())
+
+    dp.include_routers(common.router, registration.router, profile.router, admin.router)
+    dp.include_router(fallback.router)  # catch-all last
+    dp.errors.register(make_error_handler(ctx.i18n, ctx.session_factory))
+    return dp

@@ -1,0 +1,49 @@
+"""Command menus in each language, and an organisers' menu in their own chat scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiogram import Bot
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import N_
+
+MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", N_("Join the club")),
+    ("me", N_("What the bot knows about you")),
+    ("settings", N_("Change language, name, time zone, hours")),
+    ("help", N_("What the bot can do")),
+    ("cancel", N_("Stop the current dialogue")),
+    ("forget", N_("Delete your data")),
+)
+
+# Other parts of the product append their organiser commands here.
+ORGANISER_COMMANDS: list[tuple[str, str]] = [
+    ("members", N_("Members by country")),
+]
+
+
+def _translated(i18n: I18n, locale: str, commands: Iterable[tuple[str, str]]) -> list[BotCommand]:
+    return [
+        BotCommand(command=name, description=i18n.gettext(description, locale=locale))
+        for name, description in commands
+    ]
+
+
+async def publish_member_menus(bot: Bot, i18n: I18n) -> None:
+    default_locale = i18n.default_locale
+    await bot.set_my_commands(_translated(i18n, default_locale, MEMBER_COMMANDS), scope=BotCommandScopeDefault())
+    for locale in ("ru", "en", "zh"):
+        await bot.set_my_commands(
+            _translated(i18n, locale, MEMBER_COMMANDS),
+            scope=BotCommandScopeDefault(),
+            language_code=locale,
+        )
+
+
+async def publish_organiser_menu(bot: Bot, i18n: I18n, chat_id: int, locale: str) -> None:
+    """An organiser's chat gets member and organiser commands in their language."""
+    commands = [*MEMBER_COMMANDS, *ORGANISER_COMMANDS]
+    await bot.set_my_commands(_translated(i18n, locale, commands), scope=BotCommandScopeChat(chat_id=chat_id))

@@ -1,0 +1,115 @@
+"""Settings from the environment or a `.env` file (pydantic-settings).
+
+A missing or malformed setting must stop start-up with one clear line naming the
+variable, so `load_settings` turns pydantic's validation error into `SettingsError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API_DEFAULT = "https://api.telegram.org"
+SUPPORTED_LOCALES = ("ru", "en", "zh")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # SecretStr keeps the token out of reprs and logs.
+    bot_token: SecretStr | None = None
+    telegram_api_base: str = TELEGRAM_API_DEFAULT
+    database_url: str = "sqlite+aiosqlite:///data/club.sqlite3"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_locale: Literal["ru", "en", "zh"] = "ru"
+    club_name: str = "Любимый Харбин"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    public_base_url: str = "http://127.0.0.1:8080"
+    media_dir: Path = Path("data/media")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Outgoing pacing (Telegram: ~30/s overall, 1/s per chat); tests scale these.
+    send_rate_global: float = Field(default=25.0, gt=0)
+    send_rate_per_chat: float = Field(default=1.0, gt=0)
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _token_shape(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            return None
+        if not isinstance(value, str):
+            raise ValueError("expected text")
+        value = value.strip()
+        head, sep, tail = value.partition(":")
+        if not (sep and head.isdigit() and len(tail) >= 10):
+            raise ValueError("expected the form 123456789:AA... as given by @BotFather")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"{part!r} is not a Telegram user id (digits only)")
+            return frozenset(int(p) for p in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("default_locale", mode="before")
+    @classmethod
+    def _lower_locale(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("telegram_api_base", "public_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError("expected a SQLAlchemy URL such as sqlite+aiosqlite:///data/club.sqlite3")
+        return value
+
+    @property
+    def has_token(self) -> bool:
+        return self.bot_token is not None
+
+    def token(self) -> str:
+        if self.bot_token is None:
+            raise SettingsError("Setting BOT_TOKEN is missing")
+        return self.bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"Setting {name} is invalid: {message}") from None

@@ -1,0 +1,82 @@
+"""Start-up and shutdown of the bot process: migrate, wire, publish menus, poll."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+
+from bot.app import AppContext, build_dispatcher, create_bot
+from bot.clock import Clock
+from bot.commands import publish_member_menus, publish_organiser_menu
+from bot.config import Settings
+from bot.i18n import build_i18n
+from db.engine import create_engine, create_session_factory
+from db.members import get_member, promoted_organiser_ids
+from db.migrate import upgrade_to_head
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningApp:
+    ctx: AppContext
+    bot: Bot
+    dp: Dispatcher
+
+
+async def publish_menus(app: RunningApp) -> None:
+    ctx = app.ctx
+    await publish_member_menus(app.bot, ctx.i18n)
+    async with ctx.session_factory() as session:
+        organisers = set(ctx.settings.admin_ids) | await promoted_organiser_ids(session)
+        for telegram_id in sorted(organisers):
+            member = await get_member(session, telegram_id)
+            locale = member.locale if member else ctx.settings.default_locale
+            try:
+                await publish_organiser_menu(app.bot, ctx.i18n, telegram_id, locale)
+            except Exception as exc:  # an organiser who never opened the chat
+                log.warning("could not set the organisers' menu for %s: %s", telegram_id, exc)
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings, *, token: str, api_base: str, clock: Clock | None = None
+) -> AsyncIterator[RunningApp]:
+    """Everything the bot needs, opened in order and closed in reverse."""
+    await upgrade_to_head(settings.database_url)
+    engine = create_engine(settings.database_url)
+    ctx = AppContext(
+        settings=settings,
+        session_factory=create_session_factory(engine),
+        i18n=build_i18n(settings.default_locale),
+        clock=clock or Clock(),
+    )
+    bot = create_bot(token, api_base)
+    app = RunningApp(ctx=ctx, bot=bot, dp=build_dispatcher(ctx))
+    try:
+        yield app
+    finally:
+        await bot.session.close()
+        await engine.dispose()
+
+
+async def run_polling(app: RunningApp, *, handle_signals: bool = True) -> None:
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    await publish_menus(app)
+    me = await app.bot.get_me()
+    log.info("bot @%s is running (long polling)", me.username)
+    await app.dp.start_polling(app.bot, handle_signals=handle_signals, close_bot_session=False)
+
+
+async def run(settings: Settings) -> None:
+    async with open_app(settings, token=settings.token(), api_base=settings.telegram_api_base) as app:
+        await run_polling(app)
+
+
+def main_loop(settings: Settings) -> None:
+    asyncio.run(run(settings))

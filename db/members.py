@@ -1,0 +1,97 @@
+"""Plain queries and updates for members and organisers (no Telegram inside)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Member, Organiser
+from db.types import utcnow
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Everything the dialogue gathered before the member consented."""
+
+    telegram_id: int
+    locale: str
+    name: str
+    country: str | None
+    zone: str
+    city: str | None
+    hours_start: int
+    hours_end: int
+
+
+async def get_member(session: AsyncSession, telegram_id: int) -> Member | None:
+    return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+
+
+async def save_registration(session: AsyncSession, reg: Registration) -> Member:
+    """Create the member, or overwrite a previous registration of the same person."""
+    member = await get_member(session, reg.telegram_id)
+    now = utcnow()
+    if member is None:
+        member = Member(telegram_id=reg.telegram_id, locale=reg.locale)
+        session.add(member)
+    member.locale = reg.locale
+    member.name = reg.name
+    member.country = reg.country
+    member.zone = reg.zone
+    member.city = reg.city
+    member.hours_start = reg.hours_start
+    member.hours_end = reg.hours_end
+    member.consent_at = now
+    member.registered_at = member.registered_at or now
+    member.reachable = True
+    await session.commit()
+    return member
+
+
+async def update_member(session: AsyncSession, member: Member, **fields: object) -> Member:
+    allowed = {"locale", "name", "country", "zone", "city", "hours_start", "hours_end", "reminders"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"not member settings: {sorted(unknown)}")
+    for key, value in fields.items():
+        setattr(member, key, value)
+    await session.commit()
+    return member
+
+
+async def forget_member(session: AsyncSession, telegram_id: int) -> bool:
+    """Delete everything stored about a person; rows that hang off them cascade."""
+    result = await session.execute(delete(Member).where(Member.telegram_id == telegram_id))
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def promoted_organiser_ids(session: AsyncSession) -> set[int]:
+    return set(await session.scalars(select(Organiser.telegram_id)))
+
+
+async def is_organiser(session: AsyncSession, telegram_id: int, config_ids: Iterable[int]) -> bool:
+    """Checked on every admin action: config list first, then promoted organisers."""
+    if telegram_id in set(config_ids):
+        return True
+    return await session.get(Organiser, telegram_id) is not None
+
+
+async def count_registered(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(Member).where(Member.registered_at.is_not(None))
+    return int(await session.scalar(query) or 0)
+
+
+async def member_counts_by_country(session: AsyncSession) -> tuple[int, list[tuple[str | None, int]]]:
+    """Registered members in total and per country, largest first."""
+    query = (
+        select(Member.country, func.count())
+        .where(Member.registered_at.is_not(None))
+        .group_by(Member.country)
+        .order_by(func.count().desc(), Member.country)
+    )
+    rows = [(country, int(count)) for country, count in (await session.execute(query)).all()]
+    return sum(count for _, count in rows), rows

@@ -1,0 +1,147 @@
+"""SQLAlchemy models. Instants are UTC (`UTCDateTime`); zones are IANA names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import UTCDateTime, utcnow
+
+DEFAULT_HOURS_START = 9 * 60
+DEFAULT_HOURS_END = 21 * 60
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Member(Base):
+    """A person who talks to the bot. Registered once `registered_at` is set."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True, index=True)
+    locale: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str | None] = mapped_column(String(128))
+    country: Mapped[str | None] = mapped_column(String(2))
+    zone: Mapped[str | None] = mapped_column(String(64))
+    city: Mapped[str | None] = mapped_column(String(128))
+    # Minutes since local midnight; end < start means the window crosses midnight.
+    hours_start: Mapped[int] = mapped_column(Integer, default=DEFAULT_HOURS_START)
+    hours_end: Mapped[int] = mapped_column(Integer, default=DEFAULT_HOURS_END)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Comma-separated reminder offsets the member wants ("7d,1d,1h,0"); "" means none.
+    reminders: Mapped[str] = mapped_column(String(64), default="7d,1d,1h,0")
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    unavailable: Mapped[list[MemberUnavailableDate]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def is_registered(self) -> bool:
+        return self.registered_at is not None
+
+
+class MemberUnavailableDate(Base):
+    """A local date the member cannot make; the planner avoids it."""
+
+    __tablename__ = "member_unavailable_dates"
+    __table_args__ = (UniqueConstraint("member_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+
+    member: Mapped[Member] = relationship(back_populates="unavailable")
+
+
+class Organiser(Base):
+    """Organisers promoted in the chat; those in ADMIN_IDS are organisers by config."""
+
+    __tablename__ = "organisers"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Stable iCalendar UID: never changes, whatever happens to the meeting.
+    uid: Mapped[str] = mapped_column(String(128), unique=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    duration_min: Mapped[int] = mapped_column(Integer, default=90)
+    theme: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Rsvp(Base):
+    __tablename__ = "rsvps"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(String(8))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboxMessage(Base):
+    """One message to send later: the truth for reminders and announcements."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dropped: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BurdenEntry(Base):
+    """The fairness ledger: what one meeting cost one member."""
+
+    __tablename__ = "burden_ledger"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    cost: Mapped[float] = mapped_column(Float)
+    night: Mapped[bool] = mapped_column(Boolean, default=False)
+    month: Mapped[str] = mapped_column(String(7))

@@ -1,0 +1,25 @@
+"""Callback data shapes. Short prefixes: Telegram allows 64 bytes of callback data."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class RegCb(CallbackData, prefix="reg"):
+    """A registration or settings step answer: `step` says which question it answers."""
+
+    step: str
+    value: str = ""
+
+
+class SettingsCb(CallbackData, prefix="set"):
+    action: str
+
+
+class ForgetCb(CallbackData, prefix="fgt"):
+    confirm: bool
+
+
+class RsvpCb(CallbackData, prefix="rsvp"):
+    meeting_id: int
+    answer: str

@@ -1,0 +1,46 @@
+"""/help and /cancel: available in every state, so they come before the dialogues."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import gettext as _
+
+from db.models import Member
+
+router = Router(name="common")
+
+
+def help_text(is_organiser: bool) -> str:
+    lines = [
+        _("I am the bot of the club «Beloved Harbin». Here is what I can do:"),
+        _("/start: join the club"),
+        _("/me: what I know about you"),
+        _("/settings: change your language, name, time zone or hours"),
+        _("/lang, /tz, /name, /hours: change one thing quickly, e.g. /hours 10-20"),
+        _("/cancel: stop the current dialogue"),
+        _("/forget: delete everything stored about you"),
+    ]
+    if is_organiser:
+        lines += ["", _("You are an organiser: your own menu shows the organisers' commands.")]
+    return "\n".join(lines)
+
+
+@router.message(Command("help"))
+async def cmd_help(message: Message, is_organiser: bool) -> None:
+    await message.answer(help_text(is_organiser))
+
+
+@router.message(Command("cancel"))
+async def cmd_cancel(message: Message, state: FSMContext, member: Member | None) -> None:
+    had_dialogue = await state.get_state() is not None
+    await state.clear()
+    if had_dialogue:
+        text = _("Stopped. Nothing more will be asked.")
+    else:
+        text = _("There is nothing to stop.")
+    if member is None or not member.is_registered:
+        text += " " + _("Send /start whenever you want to join the club.")
+    await message.answer(text, reply_markup=ReplyKeyboardRemove())

@@ -1,0 +1,519 @@
+"""/start: the guided registration, with buttons at every step and a way back.
+
+The same steps serve /settings ("edit" mode): after one answer the change is saved and
+the member returns to their settings instead of moving to the next question.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from db.members import Registration, save_registration, update_member
+from db.models import DEFAULT_HOURS_END, DEFAULT_HOURS_START, Member
+from handlers.callbacks import RegCb
+from handlers.profile import profile_text
+from handlers.replies import show
+from scheduling import localtime, places
+
+router = Router(name="registration")
+
+LANGUAGE_BUTTONS = (("ru", "Русский"), ("en", "English"), ("zh", "中文"))
+HOUR_PRESETS = ((9, 21), (10, 18), (8, 22), (12, 20), (10, 22), (7, 23))
+MAX_NAME_LENGTH = 64
+MAX_ZONE_BUTTONS = 14
+
+
+class Reg(StatesGroup):
+    lang = State()
+    name = State()
+    country = State()
+    zone = State()
+    confirm = State()
+    hours = State()
+    consent = State()
+
+
+BACK_OF: dict[str, str] = {
+    "name": "lang",
+    "country": "name",
+    "zone": "country",
+    "confirm": "zone",
+    "hours": "zone",
+    "consent": "hours",
+}
+
+
+def _cb(step: str, value: str = "") -> str:
+    return RegCb(step=step, value=value).pack()
+
+
+def _back_row(builder: InlineKeyboardBuilder, step: str) -> None:
+    builder.button(text=_("« Back"), callback_data=_cb(step, "back"))
+
+
+def render_lang() -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for code, label in LANGUAGE_BUTTONS:
+        builder.button(text=label, callback_data=_cb("lang", code))
+    builder.adjust(3)
+    text = "Выберите язык · Choose your language · 请选择语言"
+    return text, builder.as_markup()
+
+
+def render_name(profile_name: str | None) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    if profile_name:
+        builder.button(text=profile_name[:MAX_NAME_LENGTH], callback_data=_cb("name", "profile"))
+    _back_row(builder, "name")
+    builder.adjust(1)
+    if profile_name:
+        text = _("How should we call you? Press the button to use your Telegram name, or type a name.")
+    else:
+        text = _("How should we call you? Please type your name.")
+    return text, builder.as_markup()
+
+
+def render_country(locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for code in places.CLUB_COUNTRIES:
+        builder.button(text=places.country_name(code, locale), callback_data=_cb("country", code))
+    builder.button(text=_("Another country"), callback_data=_cb("country", "other"))
+    _back_row(builder, "country")
+    builder.adjust(2)
+    return _("Which country do you live in?"), builder.as_markup()
+
+
+def render_zone(country: str | None, locale: str, clock: Clock) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    now = clock.now()
+    zones = places.country_zones(country)[:MAX_ZONE_BUTTONS] if country else []
+    for zone in zones:
+        label = places.zone_label_with_offset(zone, locale, now)
+        builder.button(text=label, callback_data=_cb("zone", zone))
+    builder.button(text=_("📍 Share my location"), callback_data=_cb("zone", "location"))
+    _back_row(builder, "zone")
+    builder.adjust(*([2] * ((len(zones) + 1) // 2)), 1, 1)
+    if zones:
+        text = _("Choose the city nearest to you, or type the name of your city.")
+    else:
+        text = _("Please type the name of your city, or share your location.")
+    return text, builder.as_markup()
+
+
+def render_zone_choices(matches: list[places.PlaceMatch], locale: str, clock: Clock) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    now = clock.now()
+    for match in matches:
+        country = places.country_name(match.country, locale) if match.country else ""
+        city = places.city_label(match, locale)
+        offset = localtime.format_utc_offset(now, match.zone)
+        builder.button(text=f"{city}, {country} ({offset})", callback_data=_cb("zone", match.zone))
+    _back_row(builder, "confirm")
+    builder.adjust(1)
+    return _("I found several places with that name. Which one is yours?"), builder.as_markup()
+
+
+def render_confirm(zone: str, city: str | None, locale: str, clock: Clock) -> tuple[str, InlineKeyboardMarkup]:
+    now = clock.now()
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Yes, that's right"), callback_data=_cb("confirm", "yes"))
+    builder.button(text=_("No, change it"), callback_data=_cb("confirm", "back"))
+    builder.adjust(1)
+    place = city or places.zone_label(zone, locale)
+    text = _("Your place: {place} ({offset}).\nYour local time is now {clock}. Is that right?").format(
+        place=place,
+        offset=localtime.format_utc_offset(now, zone),
+        clock=localtime.format_clock_now(now, zone, locale),
+    )
+    return text, builder.as_markup()
+
+
+def render_hours() -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for start, end in HOUR_PRESETS:
+        label = localtime.format_hours(start * 60, end * 60)
+        builder.button(text=label, callback_data=_cb("hours", f"{start}-{end}"))
+    _back_row(builder, "hours")
+    builder.adjust(2, 2, 2, 1)
+    text = _(
+        "Which hours of your day suit you for a club meeting? Choose below, or type them "
+        "like 10-20. If you are not sure, choose 09:00–21:00."
+    )
+    return text, builder.as_markup()
+
+
+def render_consent() -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("I agree"), callback_data=_cb("consent", "yes"))
+    builder.button(text=_("No, thanks"), callback_data=_cb("consent", "no"))
+    _back_row(builder, "consent")
+    builder.adjust(2, 1)
+    text = _(
+        "One last thing. To invite you at a good hour we store your name, language, country, "
+        "time zone, suitable hours and Telegram id; only the club's organisers can see them, "
+        "and /forget deletes them at any time. Do you agree?"
+    )
+    return text, builder.as_markup()
+
+
+async def goto(step: str, event: Message | CallbackQuery, state: FSMContext, clock: Clock) -> None:
+    """Show one step of the dialogue and remember where the member is."""
+    data = await state.get_data()
+    locale = data.get("locale", "ru")
+    if step == "lang":
+        text, markup = render_lang()
+    elif step == "name":
+        user = event.from_user
+        text, markup = render_name(user.full_name if user else None)
+    elif step == "country":
+        text, markup = render_country(locale)
+    elif step == "zone":
+        text, markup = render_zone(data.get("country"), locale, clock)
+    elif step == "confirm":
+        text, markup = render_confirm(data["zone"], data.get("city"), locale, clock)
+    elif step == "hours":
+        text, markup = render_hours()
+    elif step == "consent":
+        text, markup = render_consent()
+    else:  # pragma: no cover - a programming error, not user input
+        raise ValueError(step)
+    await state.set_state(getattr(Reg, step))
+    await show(event, text, markup)
+
+
+async def start_registration(
+    message: Message, state: FSMContext, i18n: I18n, clock: Clock, guessed_locale: str
+) -> None:
+    await state.clear()
+    await state.update_data(mode="register", locale=guessed_locale)
+    await goto("lang", message, state, clock)
+
+
+async def start_edit(step: str, event: Message | CallbackQuery, state: FSMContext, member: Member, clock: Clock) -> None:
+    """Enter one registration step from /settings."""
+    await state.clear()
+    await state.update_data(
+        mode="edit", locale=member.locale, country=member.country, zone=member.zone, city=member.city
+    )
+    await goto(step, event, state, clock)
+
+
+# ---------------------------------------------------------------- /start
+
+
+@router.message(CommandStart())
+async def cmd_start(
+    message: Message, state: FSMContext, member: Member | None, i18n: I18n, clock: Clock
+) -> None:
+    if member is not None and member.is_registered:
+        await state.clear()
+        await message.answer(
+            _("Welcome back, {name}! You are already a member of the club.").format(name=member.name)
+            + "\n\n"
+            + profile_text(member, clock)
+            + "\n\n"
+            + _("/settings changes it, /help lists what I can do.")
+        )
+        return
+    await start_registration(message, state, i18n, clock, i18n.current_locale)
+
+
+# ---------------------------------------------------------------- Back (any step)
+
+
+@router.callback_query(RegCb.filter(F.value == "back"), StateFilter(Reg))
+async def on_back(query: CallbackQuery, callback_data: RegCb, state: FSMContext, member: Member | None, clock: Clock) -> None:
+    data = await state.get_data()
+    if data.get("mode") == "edit" and member is not None:
+        from handlers.profile import show_settings
+
+        await state.clear()
+        await show_settings(query, member, clock)
+        return
+    await goto(BACK_OF.get(callback_data.step, "lang"), query, state, clock)
+
+
+# ---------------------------------------------------------------- language
+
+
+@router.callback_query(RegCb.filter(F.step == "lang"), Reg.lang)
+async def on_lang(
+    query: CallbackQuery, callback_data: RegCb, state: FSMContext, session: AsyncSession,
+    member: Member | None, i18n: I18n, clock: Clock,
+) -> None:
+    locale = callback_data.value if callback_data.value in i18n.available_locales else i18n.default_locale
+    await state.update_data(locale=locale)
+    with i18n.use_locale(locale):
+        if await _finish_edit(query, state, session, member, clock, locale=locale):
+            return
+        await goto("name", query, state, clock)
+
+
+# ---------------------------------------------------------------- name
+
+
+@router.callback_query(RegCb.filter(F.step == "name"), Reg.name)
+async def on_name_button(query: CallbackQuery, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+    name = (query.from_user.full_name if query.from_user else "").strip()[:MAX_NAME_LENGTH]
+    await _accept_name(query, name, state, session, member, clock)
+
+
+@router.message(Reg.name, F.text, ~F.text.startswith("/"))
+async def on_name_text(message: Message, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+    name = " ".join((message.text or "").split())
+    if not name:
+        await message.answer(_("Please type your name in letters."))
+        return
+    if len(name) > MAX_NAME_LENGTH:
+        await message.answer(_("That is too long for a name. Please keep it under {limit} characters.").format(limit=MAX_NAME_LENGTH))
+        return
+    await _accept_name(message, name, state, session, member, clock)
+
+
+async def _accept_name(event: Message | CallbackQuery, name: str, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+    await state.update_data(name=name)
+    if await _finish_edit(event, state, session, member, clock, name=name):
+        return
+    await goto("country", event, state, clock)
+
+
+# ---------------------------------------------------------------- country
+
+
+@router.callback_query(RegCb.filter(F.step == "country"), Reg.country)
+async def on_country_button(query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock) -> None:
+    if callback_data.value == "other":
+        builder = InlineKeyboardBuilder()
+        _back_row(builder, "zone")  # back from here shows the country buttons again
+        await show(query, _("Please type the name of your country."), builder.as_markup())
+        return
+    await _accept_country(query, callback_data.value, state, clock)
+
+
+@router.message(Reg.country, F.text, ~F.text.startswith("/"))
+async def on_country_text(message: Message, state: FSMContext, clock: Clock) -> None:
+    found = places.resolve_country(message.text or "")
+    if len(found) == 1:
+        await _accept_country(message, found[0], state, clock)
+        return
+    data = await state.get_data()
+    locale = data.get("locale", "ru")
+    if found:
+        builder = InlineKeyboardBuilder()
+        for code in found[:8]:
+            builder.button(text=places.country_name(code, locale), callback_data=_cb("country", code))
+        builder.adjust(1)
+        await message.answer(_("Which of these countries do you mean?"), reply_markup=builder.as_markup())
+        return
+    await message.answer(_("I don't know that country. Please check the spelling, or choose from the buttons."))
+    await goto("country", message, state, clock)
+
+
+async def _accept_country(event: Message | CallbackQuery, code: str, state: FSMContext, clock: Clock) -> None:
+    code = code.upper()
+    if not places.country_zones(code):
+        await show(event, _("I don't know that country. Please check the spelling, or choose from the buttons."))
+        return
+    await state.update_data(country=code, zone=None, city=None)
+    zones = places.country_zones(code)
+    if len(zones) == 1:
+        # One zone: nothing to ask, go straight to the local-time check.
+        await state.update_data(zone=zones[0])
+        await goto("confirm", event, state, clock)
+        return
+    await goto("zone", event, state, clock)
+
+
+# ---------------------------------------------------------------- zone: button, city, location
+
+
+@router.callback_query(RegCb.filter(F.step == "zone"), StateFilter(Reg.zone, Reg.confirm))
+async def on_zone_button(query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock) -> None:
+    if callback_data.value == "location":
+        keyboard = ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text=_("📍 Send location"), request_location=True)], [KeyboardButton(text=_("« Back"))]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.answer(
+                _("Press the button below to share your location. Only your time zone is kept, not the location."),
+                reply_markup=keyboard,
+            )
+        await state.set_state(Reg.zone)
+        return
+    if not places.is_valid_zone(callback_data.value):
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await state.update_data(zone=callback_data.value, city=None)
+    await goto("confirm", query, state, clock)
+
+
+@router.message(Reg.zone, F.location)
+async def on_zone_location(message: Message, state: FSMContext, clock: Clock) -> None:
+    assert message.location is not None
+    zone = places.zone_for_location(message.location.latitude, message.location.longitude)
+    if zone is None:
+        await message.answer(
+            _("That place seems to be at sea, and I can't tell its time zone. Please type the name of your city."),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+        return
+    await message.answer(_("Thank you!"), reply_markup=ReplyKeyboardRemove())
+    await state.update_data(zone=zone, city=None)
+    await goto("confirm", message, state, clock)
+
+
+@router.message(Reg.zone, F.text, ~F.text.startswith("/"))
+async def on_zone_text(message: Message, state: FSMContext, clock: Clock) -> None:
+    text = (message.text or "").strip()
+    if text == _("« Back"):
+        await message.answer(_("Back to the list of cities."), reply_markup=ReplyKeyboardRemove())
+        await goto("zone", message, state, clock)
+        return
+    data = await state.get_data()
+    locale = data.get("locale", "ru")
+    matches = places.resolve_city(text[:200], data.get("country"))
+    if not matches:
+        await message.answer(
+            _("I couldn't find “{text}”. Please check the spelling, try a larger city nearby, or share your location.").format(text=text[:100])
+        )
+        return
+    if len(matches) == 1:
+        match = matches[0]
+        await state.update_data(zone=match.zone, city=places.city_label(match, locale), country=data.get("country") or match.country)
+        await goto("confirm", message, state, clock)
+        return
+    await state.update_data(pending_matches=[(m.zone, places.city_label(m, locale), m.country) for m in matches])
+    await state.set_state(Reg.confirm)
+    text_out, markup = render_zone_choices(matches, locale, clock)
+    await message.answer(text_out, reply_markup=markup)
+
+
+@router.callback_query(RegCb.filter(F.step == "confirm"), Reg.confirm)
+async def on_confirm(query: CallbackQuery, callback_data: RegCb, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+    data = await state.get_data()
+    if callback_data.value != "yes" or not data.get("zone"):
+        await goto("zone", query, state, clock)
+        return
+    if await _finish_edit(query, state, session, member, clock, zone=data["zone"], city=data.get("city"), country=data.get("country")):
+        return
+    await goto("hours", query, state, clock)
+
+
+def _pick_pending(data: dict[str, Any], zone: str) -> dict[str, Any]:
+    for pending_zone, city, country in data.get("pending_matches") or []:
+        if pending_zone == zone:
+            return {"zone": zone, "city": city, "country": data.get("country") or country}
+    return {"zone": zone, "city": None}
+
+
+@router.callback_query(RegCb.filter(F.step == "zone"), Reg.confirm)
+async def on_zone_choice(query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock) -> None:
+    data = await state.get_data()
+    await state.update_data(**_pick_pending(data, callback_data.value), pending_matches=None)
+    await goto("confirm", query, state, clock)
+
+
+# ---------------------------------------------------------------- hours
+
+
+@router.callback_query(RegCb.filter(F.step == "hours"), Reg.hours)
+async def on_hours_button(query: CallbackQuery, callback_data: RegCb, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+    try:
+        start, end = localtime.parse_hours(callback_data.value)
+    except ValueError:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await _accept_hours(query, start, end, state, session, member, clock)
+
+
+@router.message(Reg.hours, F.text, ~F.text.startswith("/"))
+async def on_hours_text(message: Message, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+    try:
+        start, end = localtime.parse_hours(message.text or "")
+    except ValueError:
+        await message.answer(_("Please write the hours like 10-20 (from 10:00 to 20:00), or choose a button."))
+        return
+    await _accept_hours(message, start, end, state, session, member, clock)
+
+
+async def _accept_hours(event: Message | CallbackQuery, start: int, end: int, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+    await state.update_data(hours_start=start, hours_end=end)
+    if await _finish_edit(event, state, session, member, clock, hours_start=start, hours_end=end):
+        return
+    await goto("consent", event, state, clock)
+
+
+# ---------------------------------------------------------------- consent
+
+
+@router.callback_query(RegCb.filter(F.step == "consent"), Reg.consent)
+async def on_consent(query: CallbackQuery, callback_data: RegCb, state: FSMContext, session: AsyncSession, clock: Clock) -> None:
+    data = await state.get_data()
+    if callback_data.value != "yes":
+        await state.clear()
+        await show(query, _("All right, nothing was stored. If you change your mind, send /start."))
+        return
+    if query.from_user is None or not data.get("zone"):
+        await state.clear()
+        await show(query, _("Something went missing on the way. Please send /start to begin again."))
+        return
+    registration = Registration(
+        telegram_id=query.from_user.id,
+        locale=data.get("locale", "ru"),
+        name=data.get("name") or query.from_user.full_name,
+        country=data.get("country"),
+        zone=data["zone"],
+        city=data.get("city"),
+        hours_start=int(data.get("hours_start", DEFAULT_HOURS_START)),
+        hours_end=int(data.get("hours_end", DEFAULT_HOURS_END)),
+    )
+    member = await save_registration(session, registration)
+    await state.clear()
+    await show(
+        query,
+        _("Welcome to the club, {name}! I will tell you about each meeting in your local time.").format(name=member.name)
+        + "\n\n"
+        + profile_text(member, clock)
+        + "\n\n"
+        + _("/settings changes it, /help lists what I can do."),
+    )
+
+
+# ---------------------------------------------------------------- edit mode
+
+
+async def _finish_edit(
+    event: Message | CallbackQuery, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock, **fields: Any
+) -> bool:
+    """In /settings mode, save the one changed field and return to settings."""
+    data = await state.get_data()
+    if data.get("mode") != "edit" or member is None:
+        return False
+    await update_member(session, member, **fields)
+    await state.clear()
+    from handlers.profile import show_settings
+
+    await show(event, _("Saved."))
+    await show_settings(event, member, clock, new_message=True)
+    return True

@@ -1,0 +1,167 @@
+"""The delivery tick: send due outbox rows, paced, and settle each one.
+
+A row is marked sent right after Telegram accepts it, so a crash repeats at most the one
+message in flight. 429 waits `retry_after` and tries again; 403 marks the member
+unreachable; 5xx and network errors retry later with backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from db.models import Meeting, Member, OutboxMessage
+from scheduling import notices, outbox
+from scheduling.pacer import Pacer
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_RETRY_AFTER_ROUNDS = 5
+BROADCAST_PREFIX = "broadcast:"
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2**attempts, 600))
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    retried: int = 0
+    stale: int = 0
+    rate_limited: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Delivery:
+    bot: Bot
+    session_factory: async_sessionmaker[AsyncSession]
+    i18n: I18n
+    clock: Clock
+    pacer: Pacer
+
+    async def tick(self, limit: int = 200) -> DeliveryReport:
+        report = DeliveryReport()
+        async with self.session_factory() as session:
+            ids = await outbox.claim_due(session, self.clock.now(), limit=limit)
+            for row_id in ids:
+                await self._deliver_one(session, row_id, report)
+        return report
+
+    async def drain(self, max_rounds: int = 1000) -> DeliveryReport:
+        """Tick until nothing is due (tests and the broadcast command use this)."""
+        total = DeliveryReport()
+        for _ in range(max_rounds):
+            report = await self.tick()
+            for name in ("sent", "blocked", "failed", "retried", "stale", "rate_limited"):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            if not (report.sent or report.blocked or report.failed or report.retried or report.stale):
+                break
+        return total
+
+    async def _deliver_one(self, session: AsyncSession, row_id: int, report: DeliveryReport) -> None:
+        row = await session.get(OutboxMessage, row_id, populate_existing=True)
+        if row is None or row.sent_at is not None or row.dropped:
+            return
+        member = await session.get(Member, row.member_id)
+        if member is None or not member.reachable:
+            await outbox.mark_dropped(session, row_id, "member gone or unreachable")
+            return
+        now = self.clock.now()
+        try:
+            text, markup = await self._render(session, row, member, now)
+        except _Stale as stale:
+            log.info("dropping stale outbox row %s (%s): %s", row_id, row.kind, stale)
+            await outbox.mark_dropped(session, row_id, f"stale: {stale}")
+            report.stale += 1
+            return
+        await self._send(session, row, member, text, markup, report)
+
+    async def _render(
+        self, session: AsyncSession, row: OutboxMessage, member: Member, now: datetime
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        if row.kind.startswith(BROADCAST_PREFIX):
+            return str(json.loads(row.payload or "{}").get("text", "")), None
+        meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
+        if meeting is None:
+            raise _Stale("meeting deleted")
+        if notices.is_stale(row.kind, meeting, now):
+            raise _Stale(f"meeting at {meeting.starts_at.isoformat()} has begun or ended")
+        previous = await session.scalar(
+            select(Meeting.starts_at)
+            .where(Meeting.starts_at < meeting.starts_at, Meeting.status == "scheduled")
+            .order_by(Meeting.starts_at.desc())
+            .limit(1)
+        )
+        return notices.render(self.i18n, row.kind, member, meeting, row.payload, previous)
+
+    async def _send(
+        self,
+        session: AsyncSession,
+        row: OutboxMessage,
+        member: Member,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        report: DeliveryReport,
+    ) -> None:
+        for _ in range(MAX_RETRY_AFTER_ROUNDS):
+            await self.pacer.wait_turn(member.telegram_id)
+            try:
+                await self.bot.send_message(member.telegram_id, text, reply_markup=markup)
+            except TelegramRetryAfter as exc:
+                report.rate_limited += 1
+                await self.pacer.pause(float(exc.retry_after))
+                continue
+            except TelegramForbiddenError as exc:
+                member.reachable = False
+                await session.commit()
+                await outbox.drop_unsent_for_member(session, member.id, f"blocked: {exc.message}")
+                report.blocked += 1
+                return
+            except TelegramBadRequest as exc:
+                await outbox.mark_dropped(session, row.id, f"bad request: {exc.message}")
+                report.failed += 1
+                return
+            except (TelegramServerError, TelegramNetworkError, OSError) as exc:
+                await self._retry_later(session, row, str(exc), report)
+                return
+            await outbox.mark_sent(session, row.id, self.clock.now())
+            report.sent += 1
+            return
+        await self._retry_later(session, row, "rate limited repeatedly", report)
+
+    async def _retry_later(
+        self, session: AsyncSession, row: OutboxMessage, error: str, report: DeliveryReport
+    ) -> None:
+        if row.attempts + 1 >= MAX_ATTEMPTS:
+            log.warning("giving up outbox row %s after %s attempts: %s", row.id, row.attempts + 1, error)
+            await outbox.mark_dropped(session, row.id, error)
+            report.failed += 1
+            return
+        retry_at = self.clock.now() + backoff(row.attempts)
+        await outbox.mark_retry(session, row.id, error, retry_at)
+        report.retried += 1
+
+
+class _Stale(Exception):
+    pass

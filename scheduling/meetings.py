@@ -1,0 +1,224 @@
+"""Meetings and their outbox rows: create, reschedule, cancel, link, theme, RSVP.
+
+Plain functions over an AsyncSession; the chat handlers and the planner both confirm
+meetings through `create_meeting`, so announcements and reminders follow one path.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Meeting, Member, OutboxMessage, Rsvp
+from scheduling.reminder_offsets import parse_offset, reminder_kind
+
+ANNOUNCE = "announce"
+CANCELLED = "cancelled"
+RESCHEDULED = "rescheduled"
+RSVP_ANSWERS = ("yes", "maybe", "no")
+
+
+class MeetingError(ValueError):
+    """A request the organiser must change; `reason` is translated by the chat layer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _reminder_rows(meeting: Meeting, member: Member, now: datetime) -> list[OutboxMessage]:
+    rows = []
+    for token in (t for t in member.reminders.split(",") if t):
+        due = meeting.starts_at - parse_offset(token)
+        if due < now:
+            continue  # already past when the meeting was set: the announcement covers it
+        rows.append(
+            OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=reminder_kind(token), due_at=due)
+        )
+    return rows
+
+
+async def _active_members(session: AsyncSession) -> list[Member]:
+    query = select(Member).where(Member.registered_at.is_not(None), Member.reachable.is_(True))
+    return list(await session.scalars(query.order_by(Member.id)))
+
+
+async def create_meeting(
+    session: AsyncSession,
+    starts_at: datetime,
+    *,
+    now: datetime,
+    duration_min: int = 90,
+    theme: str | None = None,
+    source: str = "manual",
+) -> Meeting:
+    if starts_at <= now:
+        raise MeetingError("past")
+    meeting = Meeting(
+        uid=f"{uuid.uuid4()}@harbin-club",
+        starts_at=starts_at,
+        duration_min=duration_min,
+        theme=theme,
+        source=source,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(meeting)
+    await session.flush()
+    for member in await _active_members(session):
+        session.add(OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=ANNOUNCE, due_at=now))
+        session.add_all(_reminder_rows(meeting, member, now))
+    await session.commit()
+    return meeting
+
+
+async def queue_for_new_member(session: AsyncSession, member: Member, now: datetime) -> int:
+    """A member who joins after a meeting was set still hears about it."""
+    meeting = await next_meeting(session, now)
+    if meeting is None or meeting.starts_at <= now:
+        return 0
+    existing = await session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.meeting_id == meeting.id, OutboxMessage.member_id == member.id
+        )
+    )
+    if existing is not None:
+        return 0
+    rows = [OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=ANNOUNCE, due_at=now)]
+    rows += _reminder_rows(meeting, member, now)
+    session.add_all(rows)
+    await session.commit()
+    return len(rows)
+
+
+async def next_meeting(session: AsyncSession, now: datetime) -> Meeting | None:
+    """The scheduled meeting that has not ended yet, soonest first."""
+    query = (
+        select(Meeting)
+        .where(Meeting.status == "scheduled")
+        .order_by(Meeting.starts_at)
+    )
+    for meeting in await session.scalars(query):
+        if meeting.starts_at + timedelta(minutes=meeting.duration_min) > now:
+            return meeting
+    return None
+
+
+async def reschedule_meeting(
+    session: AsyncSession, meeting: Meeting, new_start: datetime, *, now: datetime
+) -> datetime:
+    """Move the meeting: unsent reminders get new due times; everyone gets a notice."""
+    if meeting.status != "scheduled":
+        raise MeetingError("cancelled")
+    if new_start <= now:
+        raise MeetingError("past")
+    old_start = meeting.starts_at
+    if new_start == old_start:
+        raise MeetingError("same_time")
+    meeting.starts_at = new_start
+    meeting.sequence += 1
+    meeting.updated_at = now
+    unsent = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.kind.like("remind:%"),
+        )
+    )
+    for row in unsent:
+        row.due_at = new_start - parse_offset(row.kind.removeprefix("remind:"))
+        row.dropped = row.due_at < now
+    # Reminders already sent for the old time must be sent again for the new one.
+    sent = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.sent_at.is_not(None),
+            OutboxMessage.kind.like("remind:%"),
+        )
+    )
+    for row in sent:
+        due = new_start - parse_offset(row.kind.removeprefix("remind:"))
+        if due >= now:
+            row.sent_at, row.due_at, row.attempts, row.last_error = None, due, 0, None
+    await _queue_notice(session, meeting, RESCHEDULED, now, {"old_start": old_start.isoformat()})
+    await session.commit()
+    return old_start
+
+
+async def cancel_meeting(session: AsyncSession, meeting: Meeting, reason: str, *, now: datetime) -> None:
+    if meeting.status != "scheduled":
+        raise MeetingError("cancelled")
+    meeting.status = "cancelled"
+    meeting.cancel_reason = reason.strip() or None
+    meeting.sequence += 1
+    meeting.updated_at = now
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.meeting_id == meeting.id, OutboxMessage.sent_at.is_(None)
+        )
+    )
+    await _queue_notice(session, meeting, CANCELLED, now, {"reason": meeting.cancel_reason})
+    await session.commit()
+
+
+async def _queue_notice(
+    session: AsyncSession, meeting: Meeting, kind: str, now: datetime, payload: dict[str, object]
+) -> None:
+    """One notice per member; a second notice of the same kind replaces an unsent one."""
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.kind == kind,
+        )
+    )
+    body = json.dumps(payload, ensure_ascii=False)
+    for member in await _active_members(session):
+        session.add(
+            OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=kind, due_at=now, payload=body)
+        )
+
+
+async def set_link(session: AsyncSession, meeting: Meeting, link: str, *, now: datetime) -> None:
+    meeting.link = link
+    meeting.updated_at = now
+    await session.commit()
+
+
+async def set_theme(session: AsyncSession, meeting: Meeting, theme: str, *, now: datetime) -> None:
+    meeting.theme = theme.strip() or None
+    meeting.updated_at = now
+    await session.commit()
+
+
+async def record_rsvp(
+    session: AsyncSession, meeting: Meeting, member: Member, answer: str, *, now: datetime
+) -> None:
+    """Save the answer; "no" stops further reminders (notices still reach them)."""
+    if answer not in RSVP_ANSWERS:
+        raise MeetingError("bad_answer")
+    if meeting.status != "scheduled":
+        raise MeetingError("cancelled")
+    if meeting.starts_at + timedelta(minutes=meeting.duration_min) <= now:
+        raise MeetingError("past")
+    rsvp = await session.scalar(
+        select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.member_id == member.id)
+    )
+    if rsvp is None:
+        session.add(Rsvp(meeting_id=meeting.id, member_id=member.id, answer=answer, answered_at=now))
+    else:
+        rsvp.answer, rsvp.answered_at = answer, now
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.member_id == member.id,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.kind.like("remind:%"),
+        )
+        .values(dropped=answer == "no")
+    )
+    await session.commit()

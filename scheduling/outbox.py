@@ -1,0 +1,97 @@
+"""Claiming and settling outbox rows. A claim is a lease, so a dead sender's rows return."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import OutboxMessage
+
+LEASE = timedelta(seconds=60)
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return (
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.dropped.is_(False),
+        OutboxMessage.due_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, *, limit: int = 100, lease: timedelta = LEASE
+) -> list[int]:
+    """Take up to `limit` due rows for this sender, oldest first."""
+    query = select(OutboxMessage.id).where(*_due(now)).order_by(OutboxMessage.due_at, OutboxMessage.id)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Several instances: each row goes to exactly one of them.
+        query = query.with_for_update(skip_locked=True)
+    ids = list(await session.scalars(query.limit(limit)))
+    if ids:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_until=now + lease)
+        )
+    await session.commit()
+    return ids
+
+
+async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(sent_at=now, claimed_until=None, attempts=OutboxMessage.attempts + 1, last_error=None)
+    )
+    await session.commit()
+
+
+async def mark_retry(session: AsyncSession, row_id: int, error: str, retry_at: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(
+            due_at=retry_at,
+            claimed_until=None,
+            attempts=OutboxMessage.attempts + 1,
+            last_error=error[:500],
+        )
+    )
+    await session.commit()
+
+
+async def mark_dropped(session: AsyncSession, row_id: int, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(dropped=True, claimed_until=None, last_error=error[:500])
+    )
+    await session.commit()
+
+
+async def drop_unsent_for_member(session: AsyncSession, member_id: int, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.member_id == member_id, OutboxMessage.sent_at.is_(None))
+        .values(dropped=True, claimed_until=None, last_error=error[:500])
+    )
+    await session.commit()
+
+
+async def release_claims(session: AsyncSession) -> int:
+    """Single-process start: claims left by a killed run are ours to retake at once."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.claimed_until.is_not(None))
+        .values(claimed_until=None)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)
+
+
+async def pending_count(session: AsyncSession, now: datetime) -> int:
+    from sqlalchemy import func
+
+    query = select(func.count()).select_from(OutboxMessage).where(*_due(now))
+    return int(await session.scalar(query) or 0)
