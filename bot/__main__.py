@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -42,18 +43,14 @@ def main(argv: list[str] | None = None) -> int:
         from bot.sandbox.run import run_sandbox
 
         _configure_logging(settings, quiet=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_sandbox(settings))
-        except KeyboardInterrupt:
-            pass
         return 0
     from bot.runner import run
 
     _configure_logging(settings)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(settings))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

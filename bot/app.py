@@ -42,7 +42,7 @@ def create_bot(token: str, api_base: str) -> Bot:
 
 
 def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
-    from handlers import admin, common, fallback, profile, registration
+    from handlers import admin, common, fallback, meetings, organisers, profile, registration
 
     dp = Dispatcher(storage=storage or MemoryStorage())
     dp["settings"] = ctx.settings
@@ -54,9 +54,23 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
     dp.update.outer_middleware(DbSessionMiddleware(ctx.session_factory))
     dp.update.outer_middleware(MemberMiddleware(ctx.settings.admin_ids))
     dp.update.outer_middleware(MemberLocaleMiddleware(ctx.i18n))
-    dp.update.outer_middleware(ThrottleMiddleware())
+    dp.update.outer_middleware(
+        ThrottleMiddleware(ctx.settings.throttle_rate, ctx.settings.throttle_burst)
+    )
 
-    dp.include_routers(common.router, registration.router, profile.router, admin.router)
-    dp.include_router(fallback.router)  # catch-all last
+    routers = [
+        common.router,
+        registration.router,
+        profile.router,
+        meetings.router,
+        admin.router,
+        organisers.router,
+        fallback.router,  # catch-all last
+    ]
+    for router in routers:
+        # A module-level Router may belong to one Dispatcher only; tests, benchmarks and
+        # the sandbox build several in one process, so release it from the previous one.
+        router._parent_router = None
+    dp.include_routers(*routers)
     dp.errors.register(make_error_handler(ctx.i18n, ctx.session_factory))
     return dp

@@ -15,12 +15,19 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("me", N_("What the bot knows about you")),
     ("settings", N_("Change language, name, time zone, hours")),
     ("help", N_("What the bot can do")),
+    ("next", N_("The next meeting in your time")),
     ("cancel", N_("Stop the current dialogue")),
     ("forget", N_("Delete your data")),
 )
 
 # Other parts of the product append their organiser commands here.
 ORGANISER_COMMANDS: list[tuple[str, str]] = [
+    ("meeting", N_("Set the next meeting: /meeting 2027-01-16 10:00 [zone]")),
+    ("reschedule", N_("Move the meeting")),
+    ("link", N_("Set the meeting link")),
+    ("theme", N_("Set the meeting theme")),
+    ("cancelmeeting", N_("Cancel the meeting")),
+    ("broadcast", N_("Announce something to all members")),
     ("members", N_("Members by country")),
 ]
 
@@ -34,7 +41,9 @@ def _translated(i18n: I18n, locale: str, commands: Iterable[tuple[str, str]]) ->
 
 async def publish_member_menus(bot: Bot, i18n: I18n) -> None:
     default_locale = i18n.default_locale
-    await bot.set_my_commands(_translated(i18n, default_locale, MEMBER_COMMANDS), scope=BotCommandScopeDefault())
+    await bot.set_my_commands(
+        _translated(i18n, default_locale, MEMBER_COMMANDS), scope=BotCommandScopeDefault()
+    )
     for locale in ("ru", "en", "zh"):
         await bot.set_my_commands(
             _translated(i18n, locale, MEMBER_COMMANDS),
@@ -46,4 +55,6 @@ async def publish_member_menus(bot: Bot, i18n: I18n) -> None:
 async def publish_organiser_menu(bot: Bot, i18n: I18n, chat_id: int, locale: str) -> None:
     """An organiser's chat gets member and organiser commands in their language."""
     commands = [*MEMBER_COMMANDS, *ORGANISER_COMMANDS]
-    await bot.set_my_commands(_translated(i18n, locale, commands), scope=BotCommandScopeChat(chat_id=chat_id))
+    await bot.set_my_commands(
+        _translated(i18n, locale, commands), scope=BotCommandScopeChat(chat_id=chat_id)
+    )

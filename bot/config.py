@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Outgoing pacing (Telegram: ~30/s overall, 1/s per chat); tests scale these.
     send_rate_global: float = Field(default=25.0, gt=0)
     send_rate_per_chat: float = Field(default=1.0, gt=0)
+    # Incoming flood control per user: sustained rate and burst size.
+    throttle_rate: float = Field(default=3.0, gt=0)
+    throttle_burst: int = Field(default=10, ge=1)
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -91,7 +94,9 @@ class Settings(BaseSettings):
     @classmethod
     def _db_url(cls, value: str) -> str:
         if "://" not in value:
-            raise ValueError("expected a SQLAlchemy URL such as sqlite+aiosqlite:///data/club.sqlite3")
+            raise ValueError(
+                "expected a SQLAlchemy URL such as sqlite+aiosqlite:///data/club.sqlite3"
+            )
         return value
 
     @property

@@ -36,7 +36,9 @@ def make_error_handler(i18n: I18n, session_factory: async_sessionmaker[AsyncSess
             exc_info=event.exception,
         )
         user_id, language_code = _user_id(event)
-        if user_id is None or (event.update.message and event.update.message.chat.type != "private"):
+        if user_id is None or (
+            event.update.message and event.update.message.chat.type != "private"
+        ):
             return True
         locale = resolve_locale(language_code, i18n.default_locale)
         try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -18,6 +18,10 @@ from bot.i18n import build_i18n
 from db.engine import create_engine, create_session_factory
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head
+from scheduling.delivery import Delivery
+from scheduling.jobs import build_scheduler
+from scheduling.outbox import release_claims
+from scheduling.pacer import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,7 @@ class RunningApp:
     ctx: AppContext
     bot: Bot
     dp: Dispatcher
+    delivery: Delivery
 
 
 async def publish_menus(app: RunningApp) -> None:
@@ -57,7 +62,9 @@ async def open_app(
         clock=clock or Clock(),
     )
     bot = create_bot(token, api_base)
-    app = RunningApp(ctx=ctx, bot=bot, dp=build_dispatcher(ctx))
+    pacer = Pacer(settings.send_rate_global, settings.send_rate_per_chat)
+    delivery = Delivery(bot, ctx.session_factory, ctx.i18n, ctx.clock, pacer)
+    app = RunningApp(ctx=ctx, bot=bot, dp=build_dispatcher(ctx), delivery=delivery)
     try:
         yield app
     finally:
@@ -65,16 +72,31 @@ async def open_app(
         await engine.dispose()
 
 
-async def run_polling(app: RunningApp, *, handle_signals: bool = True) -> None:
+async def run_polling(
+    app: RunningApp, *, handle_signals: bool = True, scheduler: bool = True
+) -> None:
     await app.bot.delete_webhook(drop_pending_updates=False)
     await publish_menus(app)
+    async with app.ctx.session_factory() as session:
+        released = await release_claims(session)
+    if released:
+        log.info("took back %s outbox rows claimed before the last stop", released)
+    jobs = build_scheduler(app.delivery) if scheduler else None
+    if jobs is not None:
+        jobs.start()
     me = await app.bot.get_me()
     log.info("bot @%s is running (long polling)", me.username)
-    await app.dp.start_polling(app.bot, handle_signals=handle_signals, close_bot_session=False)
+    try:
+        await app.dp.start_polling(app.bot, handle_signals=handle_signals, close_bot_session=False)
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=False)
 
 
 async def run(settings: Settings) -> None:
-    async with open_app(settings, token=settings.token(), api_base=settings.telegram_api_base) as app:
+    async with open_app(
+        settings, token=settings.token(), api_base=settings.telegram_api_base
+    ) as app:
         await run_polling(app)
 
 

@@ -85,7 +85,9 @@ async def count_registered(session: AsyncSession) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def member_counts_by_country(session: AsyncSession) -> tuple[int, list[tuple[str | None, int]]]:
+async def member_counts_by_country(
+    session: AsyncSession,
+) -> tuple[int, list[tuple[str | None, int]]]:
     """Registered members in total and per country, largest first."""
     query = (
         select(Member.country, func.count())

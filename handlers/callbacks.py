@@ -23,3 +23,10 @@ class ForgetCb(CallbackData, prefix="fgt"):
 class RsvpCb(CallbackData, prefix="rsvp"):
     meeting_id: int
     answer: str
+
+
+class MeetingAdminCb(CallbackData, prefix="mtg"):
+    """Organiser confirmations: cancel a meeting, send a broadcast."""
+
+    action: str
+    ref: str = ""

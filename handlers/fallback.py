@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -19,7 +19,9 @@ def fallback_reply(message: Message, member: Member | None, in_dialogue: bool) -
         return _("I don't know that command. /help lists what I can do.")
     if message.sticker or message.animation or message.video or message.video_note:
         if in_dialogue:
-            return _("I can't use a sticker, GIF or video here. Please answer with text or a button.")
+            return _(
+                "I can't use a sticker, GIF or video here. Please answer with text or a button."
+            )
         return _("Thank you! I can't do anything with stickers, GIFs or videos, though.")
     if in_dialogue:
         return _("Please answer with text or press one of the buttons. /cancel stops the dialogue.")
@@ -36,4 +38,6 @@ async def any_message(message: Message, member: Member | None, state: FSMContext
 
 @router.callback_query()
 async def stale_button(query: CallbackQuery) -> None:
-    await query.answer(_("This button is no longer active. Please send the command again."), show_alert=True)
+    await query.answer(
+        _("This button is no longer active. Please send the command again."), show_alert=True
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -33,9 +33,15 @@ def profile_text(member: Member, clock: Clock) -> str:
         _("Name: {name}").format(name=member.name),
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(member.locale, member.locale)),
         _("Country: {country}").format(country=country),
-        _("Place: {place} ({offset})").format(place=place, offset=localtime.format_utc_offset(now, zone)),
-        _("Your local time now: {clock}").format(clock=localtime.format_clock_now(now, zone, member.locale)),
-        _("Hours that suit you: {hours}").format(hours=localtime.format_hours(member.hours_start, member.hours_end)),
+        _("Place: {place} ({offset})").format(
+            place=place, offset=localtime.format_utc_offset(now, zone)
+        ),
+        _("Your local time now: {clock}").format(
+            clock=localtime.format_clock_now(now, zone, member.locale)
+        ),
+        _("Hours that suit you: {hours}").format(
+            hours=localtime.format_hours(member.hours_start, member.hours_end)
+        ),
     ]
     return "\n".join(lines)
 
@@ -52,7 +58,9 @@ def settings_markup() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def show_settings(event: Message | CallbackQuery, member: Member, clock: Clock, *, new_message: bool = False) -> None:
+async def show_settings(
+    event: Message | CallbackQuery, member: Member, clock: Clock, *, new_message: bool = False
+) -> None:
     text = profile_text(member, clock) + "\n\n" + _("What would you like to change?")
     if new_message and isinstance(event, CallbackQuery):
         await event.bot.send_message(member.telegram_id, text, reply_markup=settings_markup())  # type: ignore[union-attr]
@@ -72,11 +80,15 @@ async def cmd_me(message: Message, member: Member | None, clock: Clock) -> None:
     if await _require_member(message, member) is None:
         return
     assert member is not None
-    await message.answer(profile_text(member, clock) + "\n\n" + _("/settings changes it, /forget deletes it."))
+    await message.answer(
+        profile_text(member, clock) + "\n\n" + _("/settings changes it, /forget deletes it.")
+    )
 
 
 @router.message(Command("settings"))
-async def cmd_settings(message: Message, member: Member | None, state: FSMContext, clock: Clock) -> None:
+async def cmd_settings(
+    message: Message, member: Member | None, state: FSMContext, clock: Clock
+) -> None:
     if await _require_member(message, member) is None:
         return
     assert member is not None
@@ -85,9 +97,17 @@ async def cmd_settings(message: Message, member: Member | None, state: FSMContex
 
 
 @router.callback_query(SettingsCb.filter())
-async def on_settings(query: CallbackQuery, callback_data: SettingsCb, member: Member | None, state: FSMContext, clock: Clock) -> None:
+async def on_settings(
+    query: CallbackQuery,
+    callback_data: SettingsCb,
+    member: Member | None,
+    state: FSMContext,
+    clock: Clock,
+) -> None:
     if member is None or not member.is_registered:
-        await query.answer(_("You are not registered yet. Send /start to join the club."), show_alert=True)
+        await query.answer(
+            _("You are not registered yet. Send /start to join the club."), show_alert=True
+        )
         return
     if callback_data.action == "close":
         await show(query, profile_text(member, clock))
@@ -107,7 +127,13 @@ async def on_settings(query: CallbackQuery, callback_data: SettingsCb, member: M
 
 
 @router.message(Command("lang"))
-async def cmd_lang(message: Message, command: CommandObject, member: Member | None, session: AsyncSession, i18n: I18n) -> None:
+async def cmd_lang(
+    message: Message,
+    command: CommandObject,
+    member: Member | None,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
     if await _require_member(message, member) is None:
         return
     assert member is not None
@@ -117,67 +143,100 @@ async def cmd_lang(message: Message, command: CommandObject, member: Member | No
         return
     await update_member(session, member, locale=choice)
     with i18n.use_locale(choice):
-        await message.answer(_("Language saved: {language}.").format(language=LANGUAGE_NAMES[choice]))
+        await message.answer(
+            _("Language saved: {language}.").format(language=LANGUAGE_NAMES[choice])
+        )
 
 
 @router.message(Command("name"))
-async def cmd_name(message: Message, command: CommandObject, member: Member | None, session: AsyncSession) -> None:
+async def cmd_name(
+    message: Message, command: CommandObject, member: Member | None, session: AsyncSession
+) -> None:
     if await _require_member(message, member) is None:
         return
     assert member is not None
     name = " ".join((command.args or "").split())
     if not name:
-        await message.answer(_("Please write your name after the command, for example: /name Anna Ivanova"))
+        await message.answer(
+            _("Please write your name after the command, for example: /name Anna Ivanova")
+        )
         return
     if len(name) > 64:
-        await message.answer(_("That is too long for a name. Please keep it under {limit} characters.").format(limit=64))
+        await message.answer(
+            _("That is too long for a name. Please keep it under {limit} characters.").format(
+                limit=64
+            )
+        )
         return
     await update_member(session, member, name=name)
     await message.answer(_("Name saved: {name}.").format(name=name))
 
 
 @router.message(Command("tz"))
-async def cmd_tz(message: Message, command: CommandObject, member: Member | None, session: AsyncSession, clock: Clock) -> None:
+async def cmd_tz(
+    message: Message,
+    command: CommandObject,
+    member: Member | None,
+    session: AsyncSession,
+    clock: Clock,
+) -> None:
     if await _require_member(message, member) is None:
         return
     assert member is not None
     query = (command.args or "").strip()
     if not query:
-        await message.answer(_("Please write a city or a time zone after the command, for example: /tz Sydney or /tz Europe/Berlin"))
+        await message.answer(
+            _(
+                "Please write a city or a time zone after the command, for example: /tz Sydney or /tz Europe/Berlin"
+            )
+        )
         return
     matches = places.resolve_city(query[:200], member.country)
     zones = {m.zone for m in matches}
     if not matches:
-        await message.answer(_("I couldn't find “{text}”. Please check the spelling, try a larger city nearby, or share your location.").format(text=query[:100]))
+        await message.answer(
+            _(
+                "I couldn't find “{text}”. Please check the spelling, try a larger city nearby, or share your location."
+            ).format(text=query[:100])
+        )
         return
     if len(zones) > 1:
         options = "\n".join(
             f"• {places.city_label(m, member.locale)}, {places.country_name(m.country, member.locale) if m.country else ''}: /tz {m.zone}"
             for m in matches
         )
-        await message.answer(_("I found several places with that name. Which one is yours?") + "\n" + options)
+        await message.answer(
+            _("I found several places with that name. Which one is yours?") + "\n" + options
+        )
         return
     match = matches[0]
     city = places.city_label(match, member.locale)
-    await update_member(session, member, zone=match.zone, city=city, country=match.country or member.country)
+    await update_member(
+        session, member, zone=match.zone, city=city, country=match.country or member.country
+    )
     now = clock.now()
     await message.answer(
         _("Time zone saved: {place} ({offset}). Your local time is now {clock}.").format(
-            place=city, offset=localtime.format_utc_offset(now, match.zone),
+            place=city,
+            offset=localtime.format_utc_offset(now, match.zone),
             clock=localtime.format_clock_now(now, match.zone, member.locale),
         )
     )
 
 
 @router.message(Command("hours"))
-async def cmd_hours(message: Message, command: CommandObject, member: Member | None, session: AsyncSession) -> None:
+async def cmd_hours(
+    message: Message, command: CommandObject, member: Member | None, session: AsyncSession
+) -> None:
     if await _require_member(message, member) is None:
         return
     assert member is not None
     try:
         start, end = localtime.parse_hours(command.args or "")
     except ValueError:
-        await message.answer(_("Please write the hours like this: /hours 10-20 (from 10:00 to 20:00)."))
+        await message.answer(
+            _("Please write the hours like this: /hours 10-20 (from 10:00 to 20:00).")
+        )
         return
     await update_member(session, member, hours_start=start, hours_end=end)
     text = _("Hours saved: {hours}.").format(hours=localtime.format_hours(start, end))
@@ -194,7 +253,9 @@ def forget_prompt() -> tuple[str, InlineKeyboardMarkup]:
     builder.button(text=_("Yes, delete everything"), callback_data=ForgetCb(confirm=True))
     builder.button(text=_("No, keep it"), callback_data=ForgetCb(confirm=False))
     builder.adjust(1)
-    text = _("This deletes everything the club bot stores about you: your name, place, hours and answers. It cannot be undone. Delete?")
+    text = _(
+        "This deletes everything the club bot stores about you: your name, place, hours and answers. It cannot be undone. Delete?"
+    )
     return text, builder.as_markup()
 
 
@@ -209,7 +270,9 @@ async def cmd_forget(message: Message, member: Member | None, state: FSMContext)
 
 
 @router.callback_query(ForgetCb.filter())
-async def on_forget(query: CallbackQuery, callback_data: ForgetCb, session: AsyncSession, state: FSMContext) -> None:
+async def on_forget(
+    query: CallbackQuery, callback_data: ForgetCb, session: AsyncSession, state: FSMContext
+) -> None:
     if not callback_data.confirm:
         await show(query, _("Nothing was deleted."))
         return
@@ -217,6 +280,11 @@ async def on_forget(query: CallbackQuery, callback_data: ForgetCb, session: Asyn
     deleted = user_id is not None and await forget_member(session, user_id)
     await state.clear()
     if deleted:
-        await show(query, _("Everything about you has been deleted. Thank you for being with us. If you want to come back, send /start."))
+        await show(
+            query,
+            _(
+                "Everything about you has been deleted. Thank you for being with us. If you want to come back, send /start."
+            ),
+        )
     else:
         await show(query, _("I store nothing about you."))

@@ -32,6 +32,7 @@ from handlers.callbacks import RegCb
 from handlers.profile import profile_text
 from handlers.replies import show
 from scheduling import localtime, places
+from scheduling.meetings import queue_for_new_member
 
 router = Router(name="registration")
 
@@ -85,7 +86,9 @@ def render_name(profile_name: str | None) -> tuple[str, InlineKeyboardMarkup]:
     _back_row(builder, "name")
     builder.adjust(1)
     if profile_name:
-        text = _("How should we call you? Press the button to use your Telegram name, or type a name.")
+        text = _(
+            "How should we call you? Press the button to use your Telegram name, or type a name."
+        )
     else:
         text = _("How should we call you? Please type your name.")
     return text, builder.as_markup()
@@ -118,7 +121,9 @@ def render_zone(country: str | None, locale: str, clock: Clock) -> tuple[str, In
     return text, builder.as_markup()
 
 
-def render_zone_choices(matches: list[places.PlaceMatch], locale: str, clock: Clock) -> tuple[str, InlineKeyboardMarkup]:
+def render_zone_choices(
+    matches: list[places.PlaceMatch], locale: str, clock: Clock
+) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     now = clock.now()
     for match in matches:
@@ -131,14 +136,18 @@ def render_zone_choices(matches: list[places.PlaceMatch], locale: str, clock: Cl
     return _("I found several places with that name. Which one is yours?"), builder.as_markup()
 
 
-def render_confirm(zone: str, city: str | None, locale: str, clock: Clock) -> tuple[str, InlineKeyboardMarkup]:
+def render_confirm(
+    zone: str, city: str | None, locale: str, clock: Clock
+) -> tuple[str, InlineKeyboardMarkup]:
     now = clock.now()
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Yes, that's right"), callback_data=_cb("confirm", "yes"))
     builder.button(text=_("No, change it"), callback_data=_cb("confirm", "back"))
     builder.adjust(1)
     place = city or places.zone_label(zone, locale)
-    text = _("Your place: {place} ({offset}).\nYour local time is now {clock}. Is that right?").format(
+    text = _(
+        "Your place: {place} ({offset}).\nYour local time is now {clock}. Is that right?"
+    ).format(
         place=place,
         offset=localtime.format_utc_offset(now, zone),
         clock=localtime.format_clock_now(now, zone, locale),
@@ -207,11 +216,17 @@ async def start_registration(
     await goto("lang", message, state, clock)
 
 
-async def start_edit(step: str, event: Message | CallbackQuery, state: FSMContext, member: Member, clock: Clock) -> None:
+async def start_edit(
+    step: str, event: Message | CallbackQuery, state: FSMContext, member: Member, clock: Clock
+) -> None:
     """Enter one registration step from /settings."""
     await state.clear()
     await state.update_data(
-        mode="edit", locale=member.locale, country=member.country, zone=member.zone, city=member.city
+        mode="edit",
+        locale=member.locale,
+        country=member.country,
+        zone=member.zone,
+        city=member.city,
     )
     await goto(step, event, state, clock)
 
@@ -226,7 +241,9 @@ async def cmd_start(
     if member is not None and member.is_registered:
         await state.clear()
         await message.answer(
-            _("Welcome back, {name}! You are already a member of the club.").format(name=member.name)
+            _("Welcome back, {name}! You are already a member of the club.").format(
+                name=member.name
+            )
             + "\n\n"
             + profile_text(member, clock)
             + "\n\n"
@@ -240,7 +257,13 @@ async def cmd_start(
 
 
 @router.callback_query(RegCb.filter(F.value == "back"), StateFilter(Reg))
-async def on_back(query: CallbackQuery, callback_data: RegCb, state: FSMContext, member: Member | None, clock: Clock) -> None:
+async def on_back(
+    query: CallbackQuery,
+    callback_data: RegCb,
+    state: FSMContext,
+    member: Member | None,
+    clock: Clock,
+) -> None:
     data = await state.get_data()
     if data.get("mode") == "edit" and member is not None:
         from handlers.profile import show_settings
@@ -256,10 +279,19 @@ async def on_back(query: CallbackQuery, callback_data: RegCb, state: FSMContext,
 
 @router.callback_query(RegCb.filter(F.step == "lang"), Reg.lang)
 async def on_lang(
-    query: CallbackQuery, callback_data: RegCb, state: FSMContext, session: AsyncSession,
-    member: Member | None, i18n: I18n, clock: Clock,
+    query: CallbackQuery,
+    callback_data: RegCb,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    i18n: I18n,
+    clock: Clock,
 ) -> None:
-    locale = callback_data.value if callback_data.value in i18n.available_locales else i18n.default_locale
+    locale = (
+        callback_data.value
+        if callback_data.value in i18n.available_locales
+        else i18n.default_locale
+    )
     await state.update_data(locale=locale)
     with i18n.use_locale(locale):
         if await _finish_edit(query, state, session, member, clock, locale=locale):
@@ -271,24 +303,43 @@ async def on_lang(
 
 
 @router.callback_query(RegCb.filter(F.step == "name"), Reg.name)
-async def on_name_button(query: CallbackQuery, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+async def on_name_button(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
     name = (query.from_user.full_name if query.from_user else "").strip()[:MAX_NAME_LENGTH]
     await _accept_name(query, name, state, session, member, clock)
 
 
 @router.message(Reg.name, F.text, ~F.text.startswith("/"))
-async def on_name_text(message: Message, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+async def on_name_text(
+    message: Message, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock
+) -> None:
     name = " ".join((message.text or "").split())
     if not name:
         await message.answer(_("Please type your name in letters."))
         return
     if len(name) > MAX_NAME_LENGTH:
-        await message.answer(_("That is too long for a name. Please keep it under {limit} characters.").format(limit=MAX_NAME_LENGTH))
+        await message.answer(
+            _("That is too long for a name. Please keep it under {limit} characters.").format(
+                limit=MAX_NAME_LENGTH
+            )
+        )
         return
     await _accept_name(message, name, state, session, member, clock)
 
 
-async def _accept_name(event: Message | CallbackQuery, name: str, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+async def _accept_name(
+    event: Message | CallbackQuery,
+    name: str,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
     await state.update_data(name=name)
     if await _finish_edit(event, state, session, member, clock, name=name):
         return
@@ -299,7 +350,9 @@ async def _accept_name(event: Message | CallbackQuery, name: str, state: FSMCont
 
 
 @router.callback_query(RegCb.filter(F.step == "country"), Reg.country)
-async def on_country_button(query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock) -> None:
+async def on_country_button(
+    query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
+) -> None:
     if callback_data.value == "other":
         builder = InlineKeyboardBuilder()
         _back_row(builder, "zone")  # back from here shows the country buttons again
@@ -319,18 +372,29 @@ async def on_country_text(message: Message, state: FSMContext, clock: Clock) -> 
     if found:
         builder = InlineKeyboardBuilder()
         for code in found[:8]:
-            builder.button(text=places.country_name(code, locale), callback_data=_cb("country", code))
+            builder.button(
+                text=places.country_name(code, locale), callback_data=_cb("country", code)
+            )
         builder.adjust(1)
-        await message.answer(_("Which of these countries do you mean?"), reply_markup=builder.as_markup())
+        await message.answer(
+            _("Which of these countries do you mean?"), reply_markup=builder.as_markup()
+        )
         return
-    await message.answer(_("I don't know that country. Please check the spelling, or choose from the buttons."))
+    await message.answer(
+        _("I don't know that country. Please check the spelling, or choose from the buttons.")
+    )
     await goto("country", message, state, clock)
 
 
-async def _accept_country(event: Message | CallbackQuery, code: str, state: FSMContext, clock: Clock) -> None:
+async def _accept_country(
+    event: Message | CallbackQuery, code: str, state: FSMContext, clock: Clock
+) -> None:
     code = code.upper()
     if not places.country_zones(code):
-        await show(event, _("I don't know that country. Please check the spelling, or choose from the buttons."))
+        await show(
+            event,
+            _("I don't know that country. Please check the spelling, or choose from the buttons."),
+        )
         return
     await state.update_data(country=code, zone=None, city=None)
     zones = places.country_zones(code)
@@ -346,17 +410,24 @@ async def _accept_country(event: Message | CallbackQuery, code: str, state: FSMC
 
 
 @router.callback_query(RegCb.filter(F.step == "zone"), StateFilter(Reg.zone, Reg.confirm))
-async def on_zone_button(query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock) -> None:
+async def on_zone_button(
+    query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
+) -> None:
     if callback_data.value == "location":
         keyboard = ReplyKeyboardMarkup(
-            keyboard=[[KeyboardButton(text=_("📍 Send location"), request_location=True)], [KeyboardButton(text=_("« Back"))]],
+            keyboard=[
+                [KeyboardButton(text=_("📍 Send location"), request_location=True)],
+                [KeyboardButton(text=_("« Back"))],
+            ],
             resize_keyboard=True,
             one_time_keyboard=True,
         )
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.answer(
-                _("Press the button below to share your location. Only your time zone is kept, not the location."),
+                _(
+                    "Press the button below to share your location. Only your time zone is kept, not the location."
+                ),
                 reply_markup=keyboard,
             )
         await state.set_state(Reg.zone)
@@ -368,13 +439,15 @@ async def on_zone_button(query: CallbackQuery, callback_data: RegCb, state: FSMC
     await goto("confirm", query, state, clock)
 
 
-@router.message(Reg.zone, F.location)
+@router.message(StateFilter(Reg.zone, Reg.confirm), F.location)
 async def on_zone_location(message: Message, state: FSMContext, clock: Clock) -> None:
     assert message.location is not None
     zone = places.zone_for_location(message.location.latitude, message.location.longitude)
     if zone is None:
         await message.answer(
-            _("That place seems to be at sea, and I can't tell its time zone. Please type the name of your city."),
+            _(
+                "That place seems to be at sea, and I can't tell its time zone. Please type the name of your city."
+            ),
             reply_markup=ReplyKeyboardRemove(),
         )
         return
@@ -383,7 +456,8 @@ async def on_zone_location(message: Message, state: FSMContext, clock: Clock) ->
     await goto("confirm", message, state, clock)
 
 
-@router.message(Reg.zone, F.text, ~F.text.startswith("/"))
+# At the confirmation step a typed city or a location still works: "no, I live in ...".
+@router.message(StateFilter(Reg.zone, Reg.confirm), F.text, ~F.text.startswith("/"))
 async def on_zone_text(message: Message, state: FSMContext, clock: Clock) -> None:
     text = (message.text or "").strip()
     if text == _("« Back"):
@@ -395,27 +469,51 @@ async def on_zone_text(message: Message, state: FSMContext, clock: Clock) -> Non
     matches = places.resolve_city(text[:200], data.get("country"))
     if not matches:
         await message.answer(
-            _("I couldn't find “{text}”. Please check the spelling, try a larger city nearby, or share your location.").format(text=text[:100])
+            _(
+                "I couldn't find “{text}”. Please check the spelling, try a larger city nearby, or share your location."
+            ).format(text=text[:100])
         )
         return
     if len(matches) == 1:
         match = matches[0]
-        await state.update_data(zone=match.zone, city=places.city_label(match, locale), country=data.get("country") or match.country)
+        await state.update_data(
+            zone=match.zone,
+            city=places.city_label(match, locale),
+            country=data.get("country") or match.country,
+        )
         await goto("confirm", message, state, clock)
         return
-    await state.update_data(pending_matches=[(m.zone, places.city_label(m, locale), m.country) for m in matches])
+    await state.update_data(
+        pending_matches=[(m.zone, places.city_label(m, locale), m.country) for m in matches]
+    )
     await state.set_state(Reg.confirm)
     text_out, markup = render_zone_choices(matches, locale, clock)
     await message.answer(text_out, reply_markup=markup)
 
 
 @router.callback_query(RegCb.filter(F.step == "confirm"), Reg.confirm)
-async def on_confirm(query: CallbackQuery, callback_data: RegCb, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+async def on_confirm(
+    query: CallbackQuery,
+    callback_data: RegCb,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
     data = await state.get_data()
     if callback_data.value != "yes" or not data.get("zone"):
         await goto("zone", query, state, clock)
         return
-    if await _finish_edit(query, state, session, member, clock, zone=data["zone"], city=data.get("city"), country=data.get("country")):
+    if await _finish_edit(
+        query,
+        state,
+        session,
+        member,
+        clock,
+        zone=data["zone"],
+        city=data.get("city"),
+        country=data.get("country"),
+    ):
         return
     await goto("hours", query, state, clock)
 
@@ -428,7 +526,9 @@ def _pick_pending(data: dict[str, Any], zone: str) -> dict[str, Any]:
 
 
 @router.callback_query(RegCb.filter(F.step == "zone"), Reg.confirm)
-async def on_zone_choice(query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock) -> None:
+async def on_zone_choice(
+    query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
+) -> None:
     data = await state.get_data()
     await state.update_data(**_pick_pending(data, callback_data.value), pending_matches=None)
     await goto("confirm", query, state, clock)
@@ -438,7 +538,14 @@ async def on_zone_choice(query: CallbackQuery, callback_data: RegCb, state: FSMC
 
 
 @router.callback_query(RegCb.filter(F.step == "hours"), Reg.hours)
-async def on_hours_button(query: CallbackQuery, callback_data: RegCb, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+async def on_hours_button(
+    query: CallbackQuery,
+    callback_data: RegCb,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
     try:
         start, end = localtime.parse_hours(callback_data.value)
     except ValueError:
@@ -448,16 +555,28 @@ async def on_hours_button(query: CallbackQuery, callback_data: RegCb, state: FSM
 
 
 @router.message(Reg.hours, F.text, ~F.text.startswith("/"))
-async def on_hours_text(message: Message, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+async def on_hours_text(
+    message: Message, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock
+) -> None:
     try:
         start, end = localtime.parse_hours(message.text or "")
     except ValueError:
-        await message.answer(_("Please write the hours like 10-20 (from 10:00 to 20:00), or choose a button."))
+        await message.answer(
+            _("Please write the hours like 10-20 (from 10:00 to 20:00), or choose a button.")
+        )
         return
     await _accept_hours(message, start, end, state, session, member, clock)
 
 
-async def _accept_hours(event: Message | CallbackQuery, start: int, end: int, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock) -> None:
+async def _accept_hours(
+    event: Message | CallbackQuery,
+    start: int,
+    end: int,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
     await state.update_data(hours_start=start, hours_end=end)
     if await _finish_edit(event, state, session, member, clock, hours_start=start, hours_end=end):
         return
@@ -468,7 +587,13 @@ async def _accept_hours(event: Message | CallbackQuery, start: int, end: int, st
 
 
 @router.callback_query(RegCb.filter(F.step == "consent"), Reg.consent)
-async def on_consent(query: CallbackQuery, callback_data: RegCb, state: FSMContext, session: AsyncSession, clock: Clock) -> None:
+async def on_consent(
+    query: CallbackQuery,
+    callback_data: RegCb,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+) -> None:
     data = await state.get_data()
     if callback_data.value != "yes":
         await state.clear()
@@ -476,7 +601,9 @@ async def on_consent(query: CallbackQuery, callback_data: RegCb, state: FSMConte
         return
     if query.from_user is None or not data.get("zone"):
         await state.clear()
-        await show(query, _("Something went missing on the way. Please send /start to begin again."))
+        await show(
+            query, _("Something went missing on the way. Please send /start to begin again.")
+        )
         return
     registration = Registration(
         telegram_id=query.from_user.id,
@@ -490,9 +617,12 @@ async def on_consent(query: CallbackQuery, callback_data: RegCb, state: FSMConte
     )
     member = await save_registration(session, registration)
     await state.clear()
+    await queue_for_new_member(session, member, clock.now())
     await show(
         query,
-        _("Welcome to the club, {name}! I will tell you about each meeting in your local time.").format(name=member.name)
+        _(
+            "Welcome to the club, {name}! I will tell you about each meeting in your local time."
+        ).format(name=member.name)
         + "\n\n"
         + profile_text(member, clock)
         + "\n\n"
@@ -504,7 +634,12 @@ async def on_consent(query: CallbackQuery, callback_data: RegCb, state: FSMConte
 
 
 async def _finish_edit(
-    event: Message | CallbackQuery, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock, **fields: Any
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+    **fields: Any,
 ) -> bool:
     """In /settings mode, save the one changed field and return to settings."""
     data = await state.get_data()

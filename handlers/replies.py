@@ -20,7 +20,9 @@ async def show(event: Message | CallbackQuery, text: str, markup: Markup = None)
     text = clip(text)
     if isinstance(event, CallbackQuery):
         message = event.message
-        if isinstance(message, Message) and (markup is None or isinstance(markup, InlineKeyboardMarkup)):
+        if isinstance(message, Message) and (
+            markup is None or isinstance(markup, InlineKeyboardMarkup)
+        ):
             try:
                 await message.edit_text(text, reply_markup=markup)
             except TelegramBadRequest:

@@ -14,3 +14,4 @@ for lang in ru en zh; do
         .venv/bin/pybabel init -i locales/messages.pot -d locales -l "$lang"
     fi
 done
+.venv/bin/python scripts/fill_english.py

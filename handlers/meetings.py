@@ -1,0 +1,71 @@
+"""Members: /next shows the coming meeting in their own time; RSVP buttons answer it."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.i18n import N_
+from db.models import Meeting, Member
+from handlers.callbacks import RsvpCb
+from scheduling.meetings import MeetingError, next_meeting, record_rsvp
+from scheduling.notices import meeting_details, rsvp_markup
+
+router = Router(name="meetings")
+
+ANSWER_TEXTS = {
+    "yes": N_("Thank you! See you at the meeting."),
+    "maybe": N_("Noted: maybe. I will remind you before the meeting."),
+    "no": N_("Noted: you can't come this time. No more reminders for this meeting."),
+}
+
+
+@router.message(Command("next"))
+async def cmd_next(
+    message: Message, session: AsyncSession, member: Member | None, i18n: I18n, clock: Clock
+) -> None:
+    if member is None or not member.is_registered:
+        await message.answer(_("You are not registered yet. Send /start to join the club."))
+        return
+    meeting = await next_meeting(session, clock.now())
+    if meeting is None:
+        await message.answer(_("No meeting is set yet. I will tell you as soon as it is."))
+        return
+    text = _("The next club meeting:") + "\n" + meeting_details(i18n, member, meeting)
+    await message.answer(text, reply_markup=rsvp_markup(i18n, member.locale, meeting))
+
+
+@router.callback_query(RsvpCb.filter())
+async def on_rsvp(
+    query: CallbackQuery,
+    callback_data: RsvpCb,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
+    if member is None or not member.is_registered:
+        await query.answer(
+            _("You are not registered yet. Send /start to join the club."), show_alert=True
+        )
+        return
+    meeting = await session.get(Meeting, callback_data.meeting_id)
+    if meeting is None:
+        await query.answer(_("This meeting no longer exists."), show_alert=True)
+        return
+    try:
+        await record_rsvp(session, meeting, member, callback_data.answer, now=clock.now())
+    except MeetingError as exc:
+        reasons = {
+            "cancelled": _("This meeting was cancelled, so there is nothing to answer."),
+            "past": _("This meeting is already over."),
+        }
+        await query.answer(
+            reasons.get(exc.reason, _("This button is no longer active.")), show_alert=True
+        )
+        return
+    await query.answer(_(ANSWER_TEXTS[callback_data.answer]))

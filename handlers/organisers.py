@@ -1,0 +1,310 @@
+"""Organisers' meeting commands: /meeting, /reschedule, /link, /theme, /cancelmeeting, /broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import AppContext
+from bot.clock import Clock
+from db.models import Member
+from handlers.admin import OrganisersOnly
+from handlers.callbacks import MeetingAdminCb
+from handlers.meeting_time import parse_meeting_time
+from handlers.replies import clip, show
+from scheduling import localtime
+from scheduling.broadcasts import broadcast_progress, queue_broadcast, recipients_count
+from scheduling.links import LinkError, validate_link
+from scheduling.meetings import (
+    MeetingError,
+    cancel_meeting,
+    create_meeting,
+    next_meeting,
+    reschedule_meeting,
+    set_link,
+    set_theme,
+)
+
+log = logging.getLogger(__name__)
+router = Router(name="organisers")
+router.message.middleware(OrganisersOnly())
+router.callback_query.middleware(OrganisersOnly())
+
+MAX_THEME = 300
+MAX_BROADCAST = 3500
+
+
+def meeting_error_text(error: MeetingError) -> str:
+    texts = {
+        "past": _("That time has already passed. Please choose a future time."),
+        "cancelled": _("That meeting is cancelled."),
+        "same_time": _("The meeting is already at that time."),
+    }
+    return texts.get(error.reason, _("That can't be done."))
+
+
+def _when(member: Member | None, starts_at) -> str:  # type: ignore[no-untyped-def]
+    zone = (member.zone if member else None) or "UTC"
+    locale = member.locale if member else "en"
+    return f"{localtime.format_meeting_time(starts_at, zone, locale)} ({zone})"
+
+
+@router.message(Command("meeting"))
+async def cmd_meeting(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
+    parsed = parse_meeting_time(command.args, member)
+    if parsed.error or parsed.starts_at is None:
+        await message.answer(parsed.error or "")
+        return
+    now = clock.now()
+    upcoming = await next_meeting(session, now)
+    if upcoming is not None:
+        await message.answer(
+            _(
+                "A meeting is already set for {when}. Use /reschedule to move it or /cancelmeeting to cancel it."
+            ).format(when=_when(member, upcoming.starts_at))
+        )
+        return
+    try:
+        meeting = await create_meeting(session, parsed.starts_at, now=now)
+    except MeetingError as exc:
+        await message.answer(meeting_error_text(exc))
+        return
+    await message.answer(
+        _(
+            "The meeting is set for {when}. Members are being told in their own time. Set the link with /link."
+        ).format(when=_when(member, meeting.starts_at))
+    )
+
+
+@router.message(Command("reschedule"))
+async def cmd_reschedule(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
+    now = clock.now()
+    meeting = await next_meeting(session, now)
+    if meeting is None:
+        await message.answer(_("No meeting is set. Use /meeting first."))
+        return
+    parsed = parse_meeting_time(command.args, member)
+    if parsed.error or parsed.starts_at is None:
+        await message.answer((parsed.error or "").replace("/meeting", "/reschedule"))
+        return
+    try:
+        await reschedule_meeting(session, meeting, parsed.starts_at, now=now)
+    except MeetingError as exc:
+        await message.answer(meeting_error_text(exc))
+        return
+    await message.answer(
+        _("The meeting is moved to {when}. Everyone is being told.").format(
+            when=_when(member, meeting.starts_at)
+        )
+    )
+
+
+@router.message(Command("link"))
+async def cmd_link(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock
+) -> None:
+    now = clock.now()
+    meeting = await next_meeting(session, now)
+    if meeting is None:
+        await message.answer(_("No meeting is set. Use /meeting first."))
+        return
+    try:
+        link = validate_link(command.args or "")
+    except LinkError as exc:
+        reasons = {
+            "empty": _("Please write the link after the command: /link https://..."),
+            "spaces": _("A link cannot contain spaces. Please check it."),
+            "not_https": _("Only https:// links are accepted."),
+        }
+        await message.answer(reasons.get(exc.reason, _("That does not look like a valid link.")))
+        return
+    await set_link(session, meeting, link, now=now)
+    await message.answer(_("Link saved. Members get it with the reminders and in /next."))
+
+
+@router.message(Command("theme"))
+async def cmd_theme(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock
+) -> None:
+    now = clock.now()
+    meeting = await next_meeting(session, now)
+    theme = " ".join((command.args or "").split())
+    if meeting is None:
+        await message.answer(_("No meeting is set. Use /meeting first."))
+        return
+    if not theme:
+        await message.answer(
+            _("Please write the theme after the command: /theme Old Harbin streets")
+        )
+        return
+    if len(theme) > MAX_THEME:
+        await message.answer(
+            _("The theme is too long; please keep it under {limit} characters.").format(
+                limit=MAX_THEME
+            )
+        )
+        return
+    await set_theme(session, meeting, theme, now=now)
+    await message.answer(_("Theme saved: {theme}").format(theme=theme))
+
+
+@router.message(Command("cancelmeeting"))
+async def cmd_cancel_meeting(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member | None,
+    state: FSMContext,
+    clock: Clock,
+) -> None:
+    meeting = await next_meeting(session, clock.now())
+    if meeting is None:
+        await message.answer(_("No meeting is set. Use /meeting first."))
+        return
+    reason = " ".join((command.args or "").split())[:MAX_THEME]
+    # Kept in the dialogue state (memory or Redis), so the button works on any instance.
+    await state.update_data(cancel_reason=reason)
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Yes, cancel it"), callback_data=MeetingAdminCb(action="cancel", ref=str(meeting.id))
+    )
+    builder.button(text=_("No"), callback_data=MeetingAdminCb(action="keep"))
+    text = _("Cancel the meeting of {when} and tell everyone?").format(
+        when=_when(member, meeting.starts_at)
+    )
+    if reason:
+        text += "\n" + _("Reason: {reason}").format(reason=reason)
+    else:
+        text += "\n" + _("(You can give a reason: /cancelmeeting the host is ill)")
+    await message.answer(text, reply_markup=builder.as_markup())
+
+
+@router.message(Command("broadcast"))
+async def cmd_broadcast(
+    message: Message, command: CommandObject, session: AsyncSession, state: FSMContext
+) -> None:
+    text = (command.args or "").strip()
+    if not text:
+        await message.answer(
+            _("Please write the announcement after the command: /broadcast Dear friends, ...")
+        )
+        return
+    if len(text) > MAX_BROADCAST:
+        await message.answer(
+            _("The announcement is too long; please keep it under {limit} characters.").format(
+                limit=MAX_BROADCAST
+            )
+        )
+        return
+    ref = secrets.token_hex(6)
+    await state.update_data(broadcast={"ref": ref, "text": text})
+    count = await recipients_count(session)
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Send"), callback_data=MeetingAdminCb(action="broadcast", ref=ref))
+    builder.button(text=_("Don't send"), callback_data=MeetingAdminCb(action="keep"))
+    preview = (
+        _("Preview. This goes to {count} members:").format(count=count)
+        + "\n\n"
+        + clip(text, MAX_BROADCAST)
+    )
+    await message.answer(preview, reply_markup=builder.as_markup())
+
+
+@router.callback_query(MeetingAdminCb.filter())
+async def on_meeting_admin(
+    query: CallbackQuery,
+    callback_data: MeetingAdminCb,
+    session: AsyncSession,
+    state: FSMContext,
+    clock: Clock,
+    app: AppContext,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    if callback_data.action == "keep":
+        await state.update_data(broadcast=None, cancel_reason=None)
+        await show(query, _("Nothing was changed."))
+        return
+    if callback_data.action == "cancel":
+        meeting = await next_meeting(session, clock.now())
+        if meeting is None or str(meeting.id) != callback_data.ref:
+            await query.answer(_("This button is no longer active."), show_alert=True)
+            return
+        try:
+            await cancel_meeting(session, meeting, data.get("cancel_reason") or "", now=clock.now())
+        except MeetingError as exc:
+            await show(query, meeting_error_text(exc))
+            return
+        await state.update_data(cancel_reason=None)
+        await show(query, _("The meeting is cancelled. Everyone is being told."))
+        return
+    pending = data.get("broadcast") or {}
+    if callback_data.action == "broadcast" and pending.get("ref") == callback_data.ref:
+        await state.update_data(broadcast=None)
+        count = await queue_broadcast(session, callback_data.ref, pending["text"], now=clock.now())
+        await show(
+            query,
+            _("Sending to {count} members. I will report when it is done.").format(count=count),
+        )
+        if query.from_user is not None:
+            locale = i18n.current_locale
+            task = asyncio.create_task(
+                report_broadcast(query.bot, app, query.from_user.id, callback_data.ref, locale)  # type: ignore[arg-type]
+            )
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+        return
+    await query.answer(_("This button is no longer active."), show_alert=True)
+
+
+_background: set[asyncio.Task[None]] = set()
+PROGRESS_EVERY_SECONDS = 3.0
+
+
+async def report_broadcast(bot: Bot, app: AppContext, chat_id: int, ref: str, locale: str) -> None:
+    """Tell the organiser how the broadcast goes, then the final count."""
+    t = lambda msg: app.i18n.gettext(msg, locale=locale)  # noqa: E731 - local shorthand
+    last_shown = -1
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY_SECONDS)
+        async with app.session_factory() as session:
+            progress = await broadcast_progress(session, ref)
+        if progress.pending == 0:
+            break
+        done = progress.total - progress.pending
+        if done != last_shown:
+            last_shown = done
+            await bot.send_message(
+                chat_id,
+                t("Broadcast: {done} of {total} sent so far.").format(
+                    done=done, total=progress.total
+                ),
+            )
+    await bot.send_message(
+        chat_id,
+        t(
+            "Broadcast finished: delivered {delivered}, blocked the bot {blocked}, failed {failed}."
+        ).format(delivered=progress.delivered, blocked=progress.blocked, failed=progress.failed),
+    )
