@@ -463,21 +463,19 @@ async def test_commands_stored_per_scope_and_language(fake_api: FakeBotAPI, bot:
     assert (await bot.get_chat(5)).type == "private"
 
 
-async def test_webhook_blocks_get_updates_and_push(fake_api: FakeBotAPI, bot: Bot) -> None:
+async def test_webhook_blocks_get_updates_and_delivers(fake_api: FakeBotAPI, bot: Bot) -> None:
     received: list[tuple[dict, str | None]] = []
 
     async def hook(request: web.Request) -> web.Response:
-        received.append(
-            (await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
-        )
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        received.append((await request.json(), secret))
         return web.Response()
 
     app = web.Application()
     app.router.add_post("/hook", hook)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
         host, port = runner.addresses[0][:2]
         url = f"http://{host}:{port}/hook"
@@ -485,11 +483,14 @@ async def test_webhook_blocks_get_updates_and_push(fake_api: FakeBotAPI, bot: Bo
         assert (await bot.get_webhook_info()).url == url
         with pytest.raises(TelegramConflictError):
             await bot.get_updates()
-        status = await fake_api.push_update_to(url, {"update_id": 1}, "s3cret")
-        await bot.delete_webhook(drop_pending_updates=True)
+        fake_api.user(3).send_text("via webhook")
+        assert await fake_api.deliver_to_webhook() == 1
+        assert await fake_api.push_update_to(url, {"update_id": 1}) == 200
+        await bot.delete_webhook()
     finally:
         await runner.cleanup()
-    assert status == 200 and received == [({"update_id": 1}, "s3cret")]
+    assert received[0][0]["message"]["text"] == "via webhook"
+    assert received[0][1] == "s3cret" and received[1] == ({"update_id": 1}, None)
     assert await bot.get_updates() == []
 
 

@@ -39,7 +39,7 @@ async def test_russian_registration_with_typed_name_and_city(club: Club) -> None
     olga = club.user(102, first_name="Olga", language_code="ru")
     await club.say(olga, "/start")
     reply = await club.press(olga, "Русский")
-    assert "Как к Вам обращаться" in (reply.text or "") or reply.text
+    assert "Как к Вам обращаться" in (reply.text or "")
     reply = await club.say(olga, "Ольга Николаевна")
     reply = await club.press(olga, "Россия")
     reply = await club.say(olga, "Владивосток")

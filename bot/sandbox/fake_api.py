@@ -1028,6 +1028,24 @@ class FakeBotAPI:
             await resp.read()
             return resp.status
 
+    async def deliver_to_webhook(self) -> int:
+        """Push pending updates to the URL set by setWebhook; each 2xx answer confirms one.
+
+        Returns how many were delivered; stops at the first failure, as Telegram retries later.
+        """
+        url = self.webhook.get("url")
+        if not url:
+            raise AssertionError("no webhook is set (the bot never called setWebhook)")
+        delivered = 0
+        while self._pending:
+            update = copy.deepcopy(self._pending[0])
+            status = await self.push_update_to(url, update, self.webhook.get("secret_token"))
+            if not 200 <= status < 300:
+                break
+            self._pending = [u for u in self._pending if u["update_id"] != update["update_id"]]
+            delivered += 1
+        return delivered
+
     # ----------------------------------------------------------------- update production
 
     def _next_message_id(self, chat: _Chat) -> int:
@@ -1196,7 +1214,11 @@ class FakeBotAPI:
                 raise early_error
             if known is None:
                 raise _ApiError(404, "Not Found")
-            result = await self._dispatch(_Call(method, token, params), known[1])
+            try:
+                result = await self._dispatch(_Call(method, token, params), known[1])
+            except (ValueError, TypeError) as exc:
+                # Malformed raw parameters (aiogram validates before sending, curl doesn't).
+                raise _bad(f"wrong parameter value: {exc}") from exc
         except _ApiError as exc:
             recorded.status = exc.status
             self._errors[exc.status] = self._errors.get(exc.status, 0) + 1
@@ -1387,7 +1409,7 @@ class FakeBotAPI:
         if isinstance(value, UploadedFile):
             if kind in ("document", "audio", "animation", "video"):
                 extras["file_name"] = value.filename
-            if kind != "photo":
+            if kind not in ("photo", "sticker"):
                 extras["mime_type"] = _guess_mime(kind, value)
         return self._media_object(kind, data, **extras)
 
@@ -1833,11 +1855,16 @@ class FakeUser:
         """Tap a reply-keyboard button: sends its text, like the Telegram client does."""
         keyboard = self.fake._chats[self.chat_id].reply_keyboard
         buttons = [_keyboard_button(b) for row in (keyboard or {}).get("keyboard", []) for b in row]
-        if not any(b.get("text") == label for b in buttons):
+        button = next((b for b in buttons if b.get("text") == label), None)
+        if button is None:
             labels = [b.get("text") for b in buttons]
             raise AssertionError(f"no reply keyboard button {label!r}; available: {labels}")
+        if button.get("request_location"):
+            raise AssertionError(f"{label!r} asks for a location: use share_location(lat, lon)")
         if keyboard and keyboard.get("one_time_keyboard"):
             self.fake._chats[self.chat_id].reply_keyboard = None
+        if button.get("request_contact"):
+            return self.send_contact()
         return self.send_text(label)
 
     def share_location(self, latitude: float, longitude: float) -> int:
