@@ -75,11 +75,15 @@ class Delivery:
             report = await self.tick()
             for name in ("sent", "blocked", "failed", "retried", "stale", "rate_limited"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
-            if not (report.sent or report.blocked or report.failed or report.retried or report.stale):
+            if not (
+                report.sent or report.blocked or report.failed or report.retried or report.stale
+            ):
                 break
         return total
 
-    async def _deliver_one(self, session: AsyncSession, row_id: int, report: DeliveryReport) -> None:
+    async def _deliver_one(
+        self, session: AsyncSession, row_id: int, report: DeliveryReport
+    ) -> None:
         row = await session.get(OutboxMessage, row_id, populate_existing=True)
         if row is None or row.sent_at is not None or row.dropped:
             return
@@ -154,7 +158,9 @@ class Delivery:
         self, session: AsyncSession, row: OutboxMessage, error: str, report: DeliveryReport
     ) -> None:
         if row.attempts + 1 >= MAX_ATTEMPTS:
-            log.warning("giving up outbox row %s after %s attempts: %s", row.id, row.attempts + 1, error)
+            log.warning(
+                "giving up outbox row %s after %s attempts: %s", row.id, row.attempts + 1, error
+            )
             await outbox.mark_dropped(session, row.id, error)
             report.failed += 1
             return

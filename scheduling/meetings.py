@@ -37,7 +37,9 @@ def _reminder_rows(meeting: Meeting, member: Member, now: datetime) -> list[Outb
         if due < now:
             continue  # already past when the meeting was set: the announcement covers it
         rows.append(
-            OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=reminder_kind(token), due_at=due)
+            OutboxMessage(
+                meeting_id=meeting.id, member_id=member.id, kind=reminder_kind(token), due_at=due
+            )
         )
     return rows
 
@@ -70,7 +72,9 @@ async def create_meeting(
     session.add(meeting)
     await session.flush()
     for member in await _active_members(session):
-        session.add(OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=ANNOUNCE, due_at=now))
+        session.add(
+            OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=ANNOUNCE, due_at=now)
+        )
         session.add_all(_reminder_rows(meeting, member, now))
     await session.commit()
     return meeting
@@ -97,11 +101,7 @@ async def queue_for_new_member(session: AsyncSession, member: Member, now: datet
 
 async def next_meeting(session: AsyncSession, now: datetime) -> Meeting | None:
     """The scheduled meeting that has not ended yet, soonest first."""
-    query = (
-        select(Meeting)
-        .where(Meeting.status == "scheduled")
-        .order_by(Meeting.starts_at)
-    )
+    query = select(Meeting).where(Meeting.status == "scheduled").order_by(Meeting.starts_at)
     for meeting in await session.scalars(query):
         if meeting.starts_at + timedelta(minutes=meeting.duration_min) > now:
             return meeting
@@ -149,7 +149,9 @@ async def reschedule_meeting(
     return old_start
 
 
-async def cancel_meeting(session: AsyncSession, meeting: Meeting, reason: str, *, now: datetime) -> None:
+async def cancel_meeting(
+    session: AsyncSession, meeting: Meeting, reason: str, *, now: datetime
+) -> None:
     if meeting.status != "scheduled":
         raise MeetingError("cancelled")
     meeting.status = "cancelled"
@@ -178,7 +180,9 @@ async def _queue_notice(
     body = json.dumps(payload, ensure_ascii=False)
     for member in await _active_members(session):
         session.add(
-            OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=kind, due_at=now, payload=body)
+            OutboxMessage(
+                meeting_id=meeting.id, member_id=member.id, kind=kind, due_at=now, payload=body
+            )
         )
 
 
@@ -208,7 +212,9 @@ async def record_rsvp(
         select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.member_id == member.id)
     )
     if rsvp is None:
-        session.add(Rsvp(meeting_id=meeting.id, member_id=member.id, answer=answer, answered_at=now))
+        session.add(
+            Rsvp(meeting_id=meeting.id, member_id=member.id, answer=answer, answered_at=now)
+        )
     else:
         rsvp.answer, rsvp.answered_at = answer, now
     await session.execute(

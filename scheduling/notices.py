@@ -90,13 +90,23 @@ def render(
             old=localtime.format_meeting_time(old, zone, locale),
             new=localtime.format_meeting_time(meeting.starts_at, zone, locale),
         )
-        return text + "\n" + meeting_details(i18n, member, meeting), rsvp_markup(i18n, locale, meeting)
+        return text + "\n" + meeting_details(i18n, member, meeting), rsvp_markup(
+            i18n, locale, meeting
+        )
     offset = offset_of_kind(kind)
     if offset is not None:
         lead = REMINDER_LEADS.get(offset, N_("A reminder about the club meeting."))
-        text = t(lead) + "\n" + meeting_details(i18n, member, meeting, with_link=offset in ("0", "1h") or bool(meeting.link))
+        text = (
+            t(lead)
+            + "\n"
+            + meeting_details(
+                i18n, member, meeting, with_link=offset in ("0", "1h") or bool(meeting.link)
+            )
+        )
         if previous_start is not None and clocks_changed(zone, previous_start, meeting.starts_at):
-            text += "\n" + t("Note: your clocks have changed since the last meeting, so its local hour may differ from last month's.")
+            text += "\n" + t(
+                "Note: your clocks have changed since the last meeting, so its local hour may differ from last month's."
+            )
         markup = None if offset == "0" else rsvp_markup(i18n, locale, meeting)
         return text, markup
     raise ValueError(f"unknown outbox kind {kind!r}")

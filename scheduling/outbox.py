@@ -25,7 +25,9 @@ async def claim_due(
     session: AsyncSession, now: datetime, *, limit: int = 100, lease: timedelta = LEASE
 ) -> list[int]:
     """Take up to `limit` due rows for this sender, oldest first."""
-    query = select(OutboxMessage.id).where(*_due(now)).order_by(OutboxMessage.due_at, OutboxMessage.id)
+    query = (
+        select(OutboxMessage.id).where(*_due(now)).order_by(OutboxMessage.due_at, OutboxMessage.id)
+    )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # Several instances: each row goes to exactly one of them.
         query = query.with_for_update(skip_locked=True)
@@ -42,7 +44,9 @@ async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
-        .values(sent_at=now, claimed_until=None, attempts=OutboxMessage.attempts + 1, last_error=None)
+        .values(
+            sent_at=now, claimed_until=None, attempts=OutboxMessage.attempts + 1, last_error=None
+        )
     )
     await session.commit()
 

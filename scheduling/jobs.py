@@ -1,0 +1,37 @@
+"""APScheduler jobs. The job store stays in memory and is rebuilt at every start:
+the truth (what to send and when) lives in our tables, not in pickled jobs."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduling.delivery import Delivery
+
+log = logging.getLogger(__name__)
+
+DELIVERY_EVERY_SECONDS = 2
+
+
+def build_scheduler(delivery: Delivery) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(
+        timezone="UTC",
+        # A tick missed while the loop was busy still runs once (coalesced), not N times.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+
+    async def delivery_tick() -> None:
+        try:
+            await delivery.tick()
+        except Exception:  # a failing tick must not stop the next one
+            log.exception("delivery tick failed")
+
+    scheduler.add_job(
+        delivery_tick,
+        "interval",
+        seconds=DELIVERY_EVERY_SECONDS,
+        id="delivery",
+        replace_existing=True,
+    )
+    return scheduler
