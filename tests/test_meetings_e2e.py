@@ -1,0 +1,139 @@
+"""Organisers set, move and cancel a meeting in the chat; members see it in their own time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from db.models import Meeting, OutboxMessage
+from tests.club import ADMIN_ID, Club
+
+
+async def _organiser(club: Club) -> object:
+    admin = club.user(ADMIN_ID, first_name="Olga", language_code="en")
+    await club.register(admin, country="Germany", city_prefix="Berlin")
+    return admin
+
+
+async def test_meeting_set_by_hand_reaches_members_in_their_time(club: Club) -> None:
+    admin = await _organiser(club)
+    sydney = club.user(301, first_name="Sue", language_code="en")
+    await club.register(sydney)
+    harbin = club.user(302, first_name="Ли", language_code="zh")
+    await club.register(harbin, lang="中文", country="中国", city_prefix="上海")
+
+    reply = await club.say(admin, "/meeting 2027-01-16 10:00")  # Berlin time (organiser's zone)
+    assert "16 January" in (reply.text or "") and "Europe/Berlin" in (reply.text or "")
+    async with club.app.ctx.session_factory() as session:
+        meeting = await session.scalar(select(Meeting))
+        assert meeting is not None and meeting.starts_at == datetime(2027, 1, 16, 9, 0, tzinfo=UTC)
+
+    report = await club.app.delivery.drain()
+    assert report.sent == 3  # the announcement, to each registered member
+    announce = sydney.messages()[-1]
+    # 09:00 UTC on Saturday is 20:00 on Saturday in Sydney.
+    assert "Saturday 16 January, 20:00" in (announce.text or "")
+    assert announce.button_labels == ["✅ I will come", "🤔 Maybe", "❌ I can't"]
+    chinese = harbin.messages()[-1]
+    assert "17:00" in (chinese.text or "") and "星期六" in (chinese.text or "")
+
+    reply = await club.say(admin, "/link http://zoom.us/j/1")
+    assert "https" in (reply.text or "")
+    reply = await club.say(admin, "/link javascript:alert(1)")
+    assert "https" in (reply.text or "")
+    reply = await club.say(admin, "/link https://zoom.us/j/ 1")
+    assert "spaces" in (reply.text or "")
+    reply = await club.say(admin, "/link https://telemost.yandex.ru/j/12345")
+    assert "Link saved" in (reply.text or "")
+    reply = await club.say(admin, "/theme Streets of old Harbin")
+    assert "Streets of old Harbin" in (reply.text or "")
+
+    reply = await club.say(sydney, "/next")
+    assert "telemost.yandex.ru" in (reply.text or "") and "Streets of old Harbin" in (reply.text or "")
+    sydney.press("❌ I can't")
+    answer = await sydney.expect_callback_answer()
+    assert "No more reminders" in (answer.text or "")
+    async with club.app.ctx.session_factory() as session:
+        reminders = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind.like("remind:%"), OutboxMessage.dropped.is_(False))
+            )
+        )
+    members_with_reminders = {row.member_id for row in reminders}
+    sue = await club.member(301)
+    assert sue is not None and sue.id not in members_with_reminders
+
+
+async def test_reschedule_and_cancel_notify_everyone(club: Club) -> None:
+    admin = await _organiser(club)
+    member = club.user(311, language_code="en")
+    await club.register(member)
+    await club.say(admin, "/meeting 2027-01-16 10:00")
+    await club.app.delivery.drain()
+
+    reply = await club.say(admin, "/reschedule 2027-01-17 11:00 Asia/Shanghai")
+    assert "moved" in (reply.text or "")
+    await club.app.delivery.drain()
+    notice = member.messages()[-1]
+    assert "Was: Saturday 16 January, 20:00" in (notice.text or "")
+    assert "Now: Sunday 17 January, 14:00" in (notice.text or "")
+
+    reply = await club.say(admin, "/cancelmeeting the host is ill")
+    reply = await club.press(admin, "Yes, cancel it")
+    assert "cancelled" in (reply.text or "")
+    await club.app.delivery.drain()
+    notice = member.messages()[-1]
+    assert "cancelled" in (notice.text or "") and "the host is ill" in (notice.text or "")
+    # An RSVP button of the cancelled meeting answers politely and changes nothing.
+    member.press("✅ I will come")
+    answer = await member.expect_callback_answer()
+    assert "cancelled" in (answer.text or "")
+
+
+async def test_bad_meeting_times_are_refused_clearly(club: Club) -> None:
+    admin = await _organiser(club)
+    cases = {
+        "/meeting 2027-02-30 10:00": "can't read that date",
+        "/meeting 2026-12-01 10:00": "already passed",
+        "/meeting 2027-03-28 02:30 Europe/Berlin": "does not exist",
+        "/meeting 2027-10-31 02:30 Europe/Berlin": "happens twice",
+        "/meeting 2027-03-14 02:30 America/New_York": "does not exist",
+        "/meeting 2027-04-04 02:30 Australia/Sydney": "happens twice",
+        "/meeting 2027-01-16 10:00 Mars/Olympus": "don't know the time zone",
+        "/meeting tomorrow": "Please write it like this",
+    }
+    for command, expected in cases.items():
+        reply = await club.say(admin, command)
+        assert expected in (reply.text or ""), (command, reply.text)
+    async with club.app.ctx.session_factory() as session:
+        assert await session.scalar(select(Meeting)) is None
+
+
+async def test_broadcast_preview_confirm_and_count(club: Club) -> None:
+    admin = await _organiser(club)
+    for user_id in (321, 322, 323):
+        await club.register(club.user(user_id, language_code="en"))
+    reply = await club.say(admin, "/broadcast")
+    assert "Please write the announcement" in (reply.text or "")
+    reply = await club.say(admin, "/broadcast Dear friends, the archive is open!")
+    assert "4 members" in (reply.text or "")
+    reply = await club.press(admin, "Send")
+    assert "Sending to 4 members" in (reply.text or "")
+    report = await club.app.delivery.drain()
+    assert report.sent == 4
+    assert club.user(321).messages()[-1].text == "Dear friends, the archive is open!"
+    # A second press of the same (now stale) button sends nothing more.
+    admin.press_data(reply.message_id, "mtg:broadcast:" + "0" * 12)
+    answer = await admin.expect_callback_answer()
+    assert "no longer active" in (answer.text or "")
+
+
+async def test_member_cannot_run_organiser_commands(club: Club) -> None:
+    member = club.user(331, language_code="en")
+    await club.register(member)
+    for command in ("/meeting 2027-01-16 10:00 UTC", "/link https://x.org", "/broadcast hi", "/cancelmeeting"):
+        reply = await club.say(member, command)
+        assert reply.text == "I don't know that command. /help lists what I can do."
+    async with club.app.ctx.session_factory() as session:
+        assert await session.scalar(select(Meeting)) is None
