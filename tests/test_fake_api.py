@@ -540,6 +540,25 @@ async def test_every_user_action_is_a_valid_update(fake_api: FakeBotAPI) -> None
     assert updates[12].message and updates[12].message.chat.type == "supergroup"
 
 
+async def test_reply_keyboard_choose(fake_api: FakeBotAPI, bot: Bot) -> None:
+    anna = fake_api.user(1)
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text="Events"), KeyboardButton(text="Phone", request_contact=True)]
+        ],
+        one_time_keyboard=True,
+    )
+    await bot.send_message(1, "Menu", reply_markup=keyboard)
+    assert fake_api.last_message(1).keyboard_labels == ["Events", "Phone"]  # type: ignore[union-attr]
+
+    anna.choose("Events")
+
+    assert fake_api.pending_updates[-1]["message"]["text"] == "Events"
+    assert fake_api.reply_keyboard(1) is None  # one-time keyboards hide after use
+    with pytest.raises(AssertionError, match="no reply keyboard button"):
+        anna.choose("Events")
+
+
 # --------------------------------------------------------------------------- console
 
 

@@ -170,12 +170,14 @@ class _Console:
     async def await_reply(self, start: int) -> None:
         """Wait for the first reply so the prompt comes back after it, not before."""
         chat_id = self.user.chat_id
-        with contextlib.suppress(AssertionError):
+        try:
             await self.fake.wait_for(
                 lambda: any(o.chat_id == chat_id for o in self.fake.outbox[start:]),
                 self.reply_timeout,
                 "a reply",
             )
+        except AssertionError:
+            self.out(f"-- no reply within {self.reply_timeout:g}s")
         self.flush()
 
 

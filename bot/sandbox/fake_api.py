@@ -469,12 +469,7 @@ def _parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
                 _, start, _ = stack.pop()
                 out.entity(_MDV2_MARKERS[marker], start)
             elif any(m == marker for m, _, _ in stack):
-                name = (
-                    _ENTITY_NAMES[_MDV2_MARKERS[stack[-1][0]]] if stack[-1][0] != "[" else "TextUrl"
-                )
-                raise _bad_entities(
-                    f"Can't find end of {name} entity at byte offset {stack[-1][2]}"
-                )
+                raise _unclosed_markdown(stack[-1])  # entities must nest properly
             else:
                 stack.append((marker, out.units, _byte_offset(src, i)))
             i += len(marker)
@@ -497,10 +492,14 @@ def _parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
             out.add(chunk)
             i += len(chunk)
     if stack:
-        marker, _, offset = stack[-1]
-        name = "TextUrl" if marker == "[" else _ENTITY_NAMES[_MDV2_MARKERS[marker]]
-        raise _bad_entities(f"Can't find end of {name} entity at byte offset {offset}")
+        raise _unclosed_markdown(stack[-1])
     return out.result()
+
+
+def _unclosed_markdown(opened: tuple[str, int, int]) -> _ApiError:
+    marker, _, offset = opened
+    name = "TextUrl" if marker == "[" else _ENTITY_NAMES[_MDV2_MARKERS[marker]]
+    return _bad_entities(f"Can't find end of {name} entity at byte offset {offset}")
 
 
 def _parse_markdown_legacy(src: str) -> tuple[str, list[dict[str, Any]]]:
