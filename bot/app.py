@@ -42,7 +42,16 @@ def create_bot(token: str, api_base: str) -> Bot:
 
 
 def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
-    from handlers import admin, common, fallback, meetings, organisers, profile, registration
+    from handlers import (
+        admin,
+        calendar,
+        common,
+        fallback,
+        meetings,
+        organisers,
+        profile,
+        registration,
+    )
 
     dp = Dispatcher(storage=storage or MemoryStorage())
     dp["settings"] = ctx.settings
@@ -65,6 +74,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         meetings.router,
         admin.router,
         organisers.router,
+        calendar.router,
         fallback.router,  # catch-all last
     ]
     for router in routers:

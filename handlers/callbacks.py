@@ -30,3 +30,9 @@ class MeetingAdminCb(CallbackData, prefix="mtg"):
 
     action: str
     ref: str = ""
+
+
+class ReminderCb(CallbackData, prefix="rem"):
+    """Toggle one reminder offset ("7d", "1d", "1h", "0"), or "done"."""
+
+    offset: str

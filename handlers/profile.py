@@ -14,9 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from db.members import forget_member, update_member
 from db.models import Member
-from handlers.callbacks import ForgetCb, SettingsCb
+from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
 from handlers.replies import show
+from bot.i18n import N_
 from scheduling import localtime, places
+from scheduling.meetings import set_member_reminders
+from scheduling.reminder_offsets import DEFAULT_OFFSETS
 
 router = Router(name="profile")
 
@@ -52,9 +55,10 @@ def settings_markup() -> InlineKeyboardMarkup:
     builder.button(text=_("Name"), callback_data=SettingsCb(action="name"))
     builder.button(text=_("Time zone"), callback_data=SettingsCb(action="country"))
     builder.button(text=_("Hours"), callback_data=SettingsCb(action="hours"))
+    builder.button(text=_("Reminders"), callback_data=SettingsCb(action="reminders"))
     builder.button(text=_("Delete my data"), callback_data=SettingsCb(action="forget"))
     builder.button(text=_("Done"), callback_data=SettingsCb(action="close"))
-    builder.adjust(2, 2, 1, 1)
+    builder.adjust(2, 2, 1, 1, 1)
     return builder.as_markup()
 
 
@@ -114,6 +118,9 @@ async def on_settings(
         return
     if callback_data.action == "forget":
         await show(query, *forget_prompt())
+        return
+    if callback_data.action == "reminders":
+        await show(query, *reminders_prompt(member))
         return
     from handlers.registration import start_edit
 
@@ -288,3 +295,56 @@ async def on_forget(
         )
     else:
         await show(query, _("I store nothing about you."))
+
+
+# ---------------------------------------------------------------- reminders
+
+REMINDER_LABELS = {
+    "7d": N_("a week before"),
+    "1d": N_("a day before"),
+    "1h": N_("an hour before"),
+    "0": N_("at the start, with the link"),
+}
+
+
+def chosen_offsets(member: Member) -> tuple[str, ...]:
+    return tuple(t for t in member.reminders.split(",") if t)
+
+
+def reminders_prompt(member: Member) -> tuple[str, InlineKeyboardMarkup]:
+    chosen = chosen_offsets(member)
+    builder = InlineKeyboardBuilder()
+    for offset in DEFAULT_OFFSETS:
+        mark = "✅" if offset in chosen else "▫️"
+        builder.button(
+            text=f"{mark} {_(REMINDER_LABELS[offset])}", callback_data=ReminderCb(offset=offset)
+        )
+    builder.button(text=_("Done"), callback_data=ReminderCb(offset="done"))
+    builder.adjust(1)
+    text = _("Which reminders would you like before each meeting? Press to turn one on or off.")
+    return text, builder.as_markup()
+
+
+@router.callback_query(ReminderCb.filter())
+async def on_reminder_toggle(
+    query: CallbackQuery,
+    callback_data: ReminderCb,
+    member: Member | None,
+    session: AsyncSession,
+    clock: Clock,
+) -> None:
+    if member is None or not member.is_registered:
+        await query.answer(
+            _("You are not registered yet. Send /start to join the club."), show_alert=True
+        )
+        return
+    if callback_data.offset == "done":
+        await show_settings(query, member, clock)
+        return
+    if callback_data.offset not in DEFAULT_OFFSETS:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    chosen = set(chosen_offsets(member)) ^ {callback_data.offset}
+    ordered = tuple(o for o in DEFAULT_OFFSETS if o in chosen)
+    await set_member_reminders(session, member, ordered, now=clock.now())
+    await show(query, *reminders_prompt(member))

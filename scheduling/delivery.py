@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -68,10 +69,15 @@ class Delivery:
                 await self._deliver_one(session, row_id, report)
         return report
 
-    async def drain(self, max_rounds: int = 1000) -> DeliveryReport:
-        """Tick until nothing is due (tests and the broadcast command use this)."""
+    async def drain(
+        self, max_rounds: int = 1000, budget_seconds: float | None = None
+    ) -> DeliveryReport:
+        """Tick until nothing is due, or the time budget is spent (the job's slice)."""
         total = DeliveryReport()
+        started = time.monotonic()
         for _ in range(max_rounds):
+            if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                break
             report = await self.tick()
             for name in ("sent", "blocked", "failed", "retried", "stale", "rate_limited"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))

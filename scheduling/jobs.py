@@ -12,6 +12,7 @@ from scheduling.delivery import Delivery
 log = logging.getLogger(__name__)
 
 DELIVERY_EVERY_SECONDS = 2
+DRAIN_BUDGET_SECONDS = 30.0
 
 
 def build_scheduler(delivery: Delivery) -> AsyncIOScheduler:
@@ -23,7 +24,9 @@ def build_scheduler(delivery: Delivery) -> AsyncIOScheduler:
 
     async def delivery_tick() -> None:
         try:
-            await delivery.tick()
+            # Keep sending while rows are due (a 3,000-member broadcast is one slice of work),
+            # but return now and then so shutdown and the next tick stay prompt.
+            await delivery.drain(budget_seconds=DRAIN_BUDGET_SECONDS)
         except Exception:  # a failing tick must not stop the next one
             log.exception("delivery tick failed")
 

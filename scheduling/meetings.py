@@ -228,3 +228,32 @@ async def record_rsvp(
         .values(dropped=answer == "no")
     )
     await session.commit()
+
+
+async def set_member_reminders(
+    session: AsyncSession, member: Member, offsets: tuple[str, ...], *, now: datetime
+) -> None:
+    """Save which reminders the member wants and bring the coming meeting's rows in line."""
+    member.reminders = ",".join(offsets)
+    meeting = await next_meeting(session, now)
+    if meeting is not None:
+        rows = list(
+            await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.meeting_id == meeting.id,
+                    OutboxMessage.member_id == member.id,
+                    OutboxMessage.kind.like("remind:%"),
+                )
+            )
+        )
+        have = {row.kind: row for row in rows}
+        rsvp = await session.scalar(
+            select(Rsvp.answer).where(Rsvp.meeting_id == meeting.id, Rsvp.member_id == member.id)
+        )
+        wanted = {reminder_kind(token) for token in offsets}
+        for kind, row in have.items():
+            if row.sent_at is None:
+                row.dropped = kind not in wanted or rsvp == "no"
+        if rsvp != "no":
+            session.add_all(r for r in _reminder_rows(meeting, member, now) if r.kind not in have)
+    await session.commit()

@@ -12,7 +12,8 @@ from babel.messages.pofile import read_po
 from bot.i18n import LOCALES_DIR, compile_catalogs, resolve_locale
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "__": None, "N_": None}
+# `t` is the local shorthand for i18n.gettext(..., locale=member.locale) outside updates.
+KEYWORDS = {"_": None, "__": None, "N_": None, "t": None}
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 

@@ -50,14 +50,18 @@ async def test_meeting_set_by_hand_reaches_members_in_their_time(club: Club) -> 
     assert "Streets of old Harbin" in (reply.text or "")
 
     reply = await club.say(sydney, "/next")
-    assert "telemost.yandex.ru" in (reply.text or "") and "Streets of old Harbin" in (reply.text or "")
+    assert "telemost.yandex.ru" in (reply.text or "") and "Streets of old Harbin" in (
+        reply.text or ""
+    )
     sydney.press("❌ I can't")
     answer = await sydney.expect_callback_answer()
     assert "No more reminders" in (answer.text or "")
     async with club.app.ctx.session_factory() as session:
         reminders = list(
             await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.kind.like("remind:%"), OutboxMessage.dropped.is_(False))
+                select(OutboxMessage).where(
+                    OutboxMessage.kind.like("remind:%"), OutboxMessage.dropped.is_(False)
+                )
             )
         )
     members_with_reminders = {row.member_id for row in reminders}
@@ -132,8 +136,50 @@ async def test_broadcast_preview_confirm_and_count(club: Club) -> None:
 async def test_member_cannot_run_organiser_commands(club: Club) -> None:
     member = club.user(331, language_code="en")
     await club.register(member)
-    for command in ("/meeting 2027-01-16 10:00 UTC", "/link https://x.org", "/broadcast hi", "/cancelmeeting"):
+    for command in (
+        "/meeting 2027-01-16 10:00 UTC",
+        "/link https://x.org",
+        "/broadcast hi",
+        "/cancelmeeting",
+    ):
         reply = await club.say(member, command)
         assert reply.text == "I don't know that command. /help lists what I can do."
     async with club.app.ctx.session_factory() as session:
         assert await session.scalar(select(Meeting)) is None
+
+
+async def test_member_chooses_reminders_in_settings(club: Club) -> None:
+    admin = await _organiser(club)
+    member = club.user(341, language_code="en")
+    await club.register(member)
+    await club.say(admin, "/meeting 2027-01-30 10:00")
+    await club.say(member, "/settings")
+    reply = await club.press(member, "Reminders")
+    assert reply.button_labels[:4] == [
+        "✅ a week before",
+        "✅ a day before",
+        "✅ an hour before",
+        "✅ at the start, with the link",
+    ]
+    reply = await club.press(member, "✅ a week before")
+    assert reply.button_labels[0] == "▫️ a week before"
+    reply = await club.press(member, "✅ an hour before")
+    saved = await club.member(341)
+    assert saved is not None and saved.reminders == "1d,0"
+    async with club.app.ctx.session_factory() as session:
+        rows = {
+            row.kind: row.dropped
+            for row in await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.member_id == saved.id)
+            )
+            if row.kind.startswith("remind:")
+        }
+    assert rows == {"remind:7d": True, "remind:1d": False, "remind:1h": True, "remind:0": False}
+    await club.press(member, "▫️ a week before")
+    async with club.app.ctx.session_factory() as session:
+        row = await session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.member_id == saved.id, OutboxMessage.kind == "remind:7d"
+            )
+        )
+    assert row is not None and not row.dropped
