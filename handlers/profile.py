@@ -12,11 +12,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.i18n import N_
 from db.members import forget_member, update_member
 from db.models import Member
 from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
 from handlers.replies import show
-from bot.i18n import N_
 from scheduling import localtime, places
 from scheduling.meetings import set_member_reminders
 from scheduling.reminder_offsets import DEFAULT_OFFSETS
