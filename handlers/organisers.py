@@ -7,6 +7,7 @@ import logging
 import secrets
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -284,8 +285,9 @@ PROGRESS_EVERY_SECONDS = 3.0
 
 
 async def report_broadcast(bot: Bot, app: AppContext, chat_id: int, ref: str, locale: str) -> None:
-    """Tell the organiser how the broadcast goes, then the final count."""
+    """One progress message, edited as the broadcast goes, then the final count."""
     t = lambda msg: app.i18n.gettext(msg, locale=locale)  # noqa: E731 - local shorthand
+    progress_message_id: int | None = None
     last_shown = -1
     while True:
         await asyncio.sleep(PROGRESS_EVERY_SECONDS)
@@ -294,14 +296,19 @@ async def report_broadcast(bot: Bot, app: AppContext, chat_id: int, ref: str, lo
         if progress.pending == 0:
             break
         done = progress.total - progress.pending
-        if done != last_shown:
-            last_shown = done
-            await bot.send_message(
-                chat_id,
-                t("Broadcast: {done} of {total} sent so far.").format(
-                    done=done, total=progress.total
-                ),
-            )
+        if done == last_shown:
+            continue
+        last_shown = done
+        text = t("Broadcast: {done} of {total} sent so far.").format(
+            done=done, total=progress.total
+        )
+        try:
+            if progress_message_id is None:
+                progress_message_id = (await bot.send_message(chat_id, text)).message_id
+            else:
+                await bot.edit_message_text(text, chat_id=chat_id, message_id=progress_message_id)
+        except TelegramAPIError as exc:  # progress is a courtesy; the final count matters
+            log.warning("broadcast progress update failed: %s", exc)
     await bot.send_message(
         chat_id,
         t(

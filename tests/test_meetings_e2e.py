@@ -114,7 +114,10 @@ async def test_bad_meeting_times_are_refused_clearly(club: Club) -> None:
         assert await session.scalar(select(Meeting)) is None
 
 
-async def test_broadcast_preview_confirm_and_count(club: Club) -> None:
+async def test_broadcast_preview_confirm_and_count(club: Club, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import handlers.organisers
+
+    monkeypatch.setattr(handlers.organisers, "PROGRESS_EVERY_SECONDS", 0.05)
     admin = await _organiser(club)
     for user_id in (321, 322, 323):
         await club.register(club.user(user_id, language_code="en"))
@@ -127,6 +130,10 @@ async def test_broadcast_preview_confirm_and_count(club: Club) -> None:
     report = await club.app.delivery.drain()
     assert report.sent == 4
     assert club.user(321).messages()[-1].text == "Dear friends, the archive is open!"
+    await club.fake.wait_for(lambda: "Broadcast finished" in (admin.messages()[-1].text or ""))
+    assert (
+        admin.messages()[-1].text == "Broadcast finished: delivered 4, blocked the bot 0, failed 0."
+    )
     # A second press of the same (now stale) button sends nothing more.
     admin.press_data(reply.message_id, "mtg:broadcast:" + "0" * 12)
     answer = await admin.expect_callback_answer()
