@@ -29,6 +29,7 @@ ORGANISER_COMMANDS: list[tuple[str, str]] = [
     ("cancelmeeting", N_("Cancel the meeting")),
     ("broadcast", N_("Announce something to all members")),
     ("members", N_("Members by country")),
+    ("admins", N_("List, add or remove organisers")),
 ]
 
 

@@ -97,3 +97,18 @@ async def member_counts_by_country(
     )
     rows = [(country, int(count)) for country, count in (await session.execute(query)).all()]
     return sum(count for _, count in rows), rows
+
+
+async def promote_organiser(session: AsyncSession, telegram_id: int, added_by: int) -> bool:
+    """Returns False when they already were an organiser."""
+    if await session.get(Organiser, telegram_id) is not None:
+        return False
+    session.add(Organiser(telegram_id=telegram_id, added_by=added_by, added_at=utcnow()))
+    await session.commit()
+    return True
+
+
+async def demote_organiser(session: AsyncSession, telegram_id: int) -> bool:
+    result = await session.execute(delete(Organiser).where(Organiser.telegram_id == telegram_id))
+    await session.commit()
+    return bool(result.rowcount)

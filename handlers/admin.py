@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, Router
-from aiogram.filters import Command
-from aiogram.types import Message, TelegramObject
+from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject, MagicData
+from aiogram.types import BotCommandScopeChat, Message, TelegramObject
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.members import member_counts_by_country
+from bot.commands import publish_organiser_menu
+from bot.config import Settings
+from db.members import (
+    demote_organiser,
+    get_member,
+    member_counts_by_country,
+    promote_organiser,
+    promoted_organiser_ids,
+)
 from db.models import Member
 from scheduling import places
 
@@ -53,3 +64,97 @@ async def cmd_members(message: Message, session: AsyncSession, member: Member | 
         label = places.country_name(code, locale or "en") if code else "—"
         lines.append(f"• {label}: {count}")
     await message.answer("\n".join(lines))
+
+
+def _organiser_line(telegram_id: int, member: Member | None, from_config: bool) -> str:
+    name = member.name if member and member.name else "—"
+    mark = " " + _("(from ADMIN_IDS, permanent)") if from_config else ""
+    return f"• {name} · {telegram_id}{mark}"
+
+
+@router.message(Command("admins"))
+async def cmd_admins(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """/admins lists; /admins add <id>; /admins remove <id>; or reply to a forwarded message."""
+    args = (command.args or "").split()
+    actor = message.from_user.id if message.from_user else 0
+    if not args:
+        ids = sorted(set(settings.admin_ids) | await promoted_organiser_ids(session))
+        lines = [_("Organisers:")]
+        for telegram_id in ids:
+            lines.append(
+                _organiser_line(
+                    telegram_id,
+                    await get_member(session, telegram_id),
+                    telegram_id in settings.admin_ids,
+                )
+            )
+        lines.append("")
+        lines.append(
+            _(
+                "Add: /admins add <Telegram id>, or forward me a message from the person. Remove: /admins remove <Telegram id>."
+            )
+        )
+        await message.answer("\n".join(lines))
+        return
+    action, target = args[0].lower(), args[1] if len(args) > 1 else ""
+    if action not in ("add", "remove") or not target.lstrip("-").isdigit():
+        await message.answer(_("Please write /admins add 123456789 or /admins remove 123456789."))
+        return
+    telegram_id = int(target)
+    if action == "add":
+        await _promote(message, session, bot, i18n, telegram_id, actor)
+        return
+    if telegram_id in settings.admin_ids:
+        await message.answer(
+            _("This organiser is listed in ADMIN_IDS and can only be removed there.")
+        )
+        return
+    if await demote_organiser(session, telegram_id):
+        log.info("organiser %s removed by %s", telegram_id, actor)
+        with contextlib.suppress(TelegramAPIError):
+            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=telegram_id))
+        await message.answer(_("Removed from the organisers."))
+    else:
+        await message.answer(_("That person is not an organiser."))
+
+
+async def _promote(
+    message: Message, session: AsyncSession, bot: Bot, i18n: I18n, telegram_id: int, actor: int
+) -> None:
+    if not await promote_organiser(session, telegram_id, actor):
+        await message.answer(_("That person is already an organiser."))
+        return
+    log.info("organiser %s added by %s", telegram_id, actor)
+    member = await get_member(session, telegram_id)
+    with contextlib.suppress(TelegramAPIError):  # they may not have opened the chat yet
+        await publish_organiser_menu(
+            bot, i18n, telegram_id, member.locale if member else i18n.default_locale
+        )
+    await message.answer(
+        _("Added to the organisers. Their menu now shows the organisers' commands.")
+    )
+
+
+# Only organisers' forwards are read as promotions; anyone else's fall through to the catch-all.
+@router.message(F.forward_origin, MagicData(F.is_organiser))
+async def on_forwarded(message: Message, session: AsyncSession, bot: Bot, i18n: I18n) -> None:
+    """An organiser forwards a member's message to make that member an organiser."""
+    origin = message.forward_origin
+    sender = getattr(origin, "sender_user", None)
+    if sender is None:
+        await message.answer(
+            _(
+                "I can't see who wrote that message (their privacy settings hide it). Please use /admins add <Telegram id>."
+            )
+        )
+        return
+    await _promote(
+        message, session, bot, i18n, sender.id, message.from_user.id if message.from_user else 0
+    )

@@ -132,3 +132,36 @@ async def test_flood_is_throttled_politely(tmp_path) -> None:  # type: ignore[no
         warnings = [r for r in replies if "very fast" in (r.text or "")]
         assert len(warnings) == 1
         await user.expect_no_reply(within=0.3)
+
+
+async def test_organisers_promote_and_remove(club: Club) -> None:
+    admin = club.user(ADMIN_ID, language_code="en")
+    await club.register(admin)
+    helper = club.user(220, first_name="Vera", language_code="en")
+    await club.register(helper)
+    reply = await club.say(helper, "/admins")
+    assert reply.text == "I don't know that command. /help lists what I can do."
+
+    reply = await club.say(admin, "/admins add 220")
+    assert "Added to the organisers" in (reply.text or "")
+    assert [c["command"] for c in club.fake.commands({"type": "chat", "chat_id": 220})][
+        -1
+    ] == "admins"
+    reply = await club.say(helper, "/members")
+    assert "Members: 2" in (reply.text or "")
+    reply = await club.say(helper, "/admins")
+    assert "Vera · 220" in (reply.text or "") and f"{ADMIN_ID} (from ADMIN_IDS" in (
+        reply.text or ""
+    )
+    reply = await club.say(helper, f"/admins remove {ADMIN_ID}")
+    assert "only be removed there" in (reply.text or "")
+    reply = await club.say(admin, "/admins remove 220")
+    assert "Removed" in (reply.text or "")
+    reply = await club.say(helper, "/members")
+    assert reply.text == "I don't know that command. /help lists what I can do."
+
+    # A member's forward is just a message; an organiser's forward promotes its author.
+    helper.send_forwarded_text("hello", origin_user_id=ADMIN_ID)
+    assert "didn't understand" in ((await helper.expect_reply()).text or "")
+    admin.send_forwarded_text("hi from Vera", origin_user_id=220)
+    assert "Added to the organisers" in ((await admin.expect_reply()).text or "")
