@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     public_base_url: str = "http://127.0.0.1:8080"
+    # A feed anyone may subscribe to; it never carries meeting links.
+    public_feed: bool = False
     media_dir: Path = Path("data/media")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # Outgoing pacing (Telegram: ~30/s overall, 1/s per chat); tests scale these.

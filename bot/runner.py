@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.commands import publish_member_menus, publish_organiser_menu
 from bot.config import Settings
 from bot.i18n import build_i18n
+from bot.web import start_web
 from db.engine import create_engine, create_session_factory
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head
@@ -73,7 +74,7 @@ async def open_app(
 
 
 async def run_polling(
-    app: RunningApp, *, handle_signals: bool = True, scheduler: bool = True
+    app: RunningApp, *, handle_signals: bool = True, scheduler: bool = True, web: bool = True
 ) -> None:
     await app.bot.delete_webhook(drop_pending_updates=False)
     await publish_menus(app)
@@ -84,6 +85,8 @@ async def run_polling(
     jobs = build_scheduler(app.delivery) if scheduler else None
     if jobs is not None:
         jobs.start()
+    settings = app.ctx.settings
+    web_runner = await start_web(app.ctx, settings.web_host, settings.web_port) if web else None
     me = await app.bot.get_me()
     log.info("bot @%s is running (long polling)", me.username)
     try:
@@ -91,6 +94,8 @@ async def run_polling(
     finally:
         if jobs is not None:
             jobs.shutdown(wait=False)
+        if web_runner is not None:
+            await web_runner.cleanup()
 
 
 async def run(settings: Settings) -> None:

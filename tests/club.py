@@ -105,7 +105,9 @@ async def running_club(
         FakeBotAPI() as fake,
         open_app(settings, token=TOKEN, api_base=fake.base_url, clock=clock) as app,
     ):
-        polling = asyncio.create_task(run_polling(app, handle_signals=False, scheduler=False))
+        polling = asyncio.create_task(
+            run_polling(app, handle_signals=False, scheduler=False, web=False)
+        )
         await fake.wait_for_request("getUpdates")
         try:
             yield Club(fake=fake, app=app, clock=clock, settings=settings)

@@ -68,6 +68,7 @@ def _bot_process(fake: FakeBotAPI, url: str, workdir: Path) -> asyncio.subproces
         "DATABASE_URL": url,
         "SEND_RATE_GLOBAL": "400",
         "LOG_LEVEL": "WARNING",
+        "WEB_PORT": "0",  # any free port: the feed server runs in the same process
     }
     return asyncio.create_subprocess_exec(  # type: ignore[return-value]
         sys.executable,

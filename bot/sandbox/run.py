@@ -50,7 +50,7 @@ async def run_sandbox(
             "member": fake.user(MEMBER_ID, first_name="Guest", language_code="ru"),
             "admin": fake.user(ORGANISER_ID, first_name="Organiser", language_code="en"),
         }
-        polling = asyncio.create_task(run_polling(app, handle_signals=False))
+        polling = asyncio.create_task(run_polling(app, handle_signals=False, web=False))
         await fake.wait_for_request("getUpdates")
         output_fn(BANNER)
         try:

@@ -1,0 +1,231 @@
+"""The web server in the bot process: calendar feeds and a health check.
+
+Routes: `/feed/<token>.ics` (a member's private feed), `/feed/public.ics` (only with
+PUBLIC_FEED; never carries meeting links) and `/healthz`.
+
+Per request the server runs two small queries (token, meeting stamps) and computes the
+ETag from the stamps, so a 304 never renders. Rendered bodies are cached by ETag, which
+already names the feed kind, locale, translations and data version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import AppContext
+from db.feeds import FeedMember, feed_stamps, meetings_by_ids, member_by_token
+from scheduling.calendar_feed import (
+    FeedKind,
+    MeetingStamp,
+    feed_etag,
+    feed_last_modified,
+    render_calendar,
+    strings_digest,
+)
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+PUBLIC_NAME = "public"
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+CACHE_ENTRIES = 64
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def feed_path(token: str) -> str:
+    return f"/feed/{token}.ics"
+
+
+def feed_urls(public_base_url: str, token: str) -> tuple[str, str]:
+    """(http(s) address, webcal address) a member pastes into a calendar app."""
+    url = public_base_url.rstrip("/") + feed_path(token)
+    return url, "webcal://" + url.split("://", 1)[1]
+
+
+@dataclass(frozen=True)
+class _Validators:
+    etag: str
+    last_modified: datetime
+
+
+class FeedService:
+    """Feed bodies and validators; holds the small render cache."""
+
+    def __init__(self, ctx: AppContext, *, public_feed: bool) -> None:
+        self.ctx = ctx
+        self.public_feed = public_feed
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._digests: dict[str, str] = {}
+        self.renders = 0  # how many times a body was rendered (tests and the bench read it)
+
+    def translate(self, locale: str) -> Callable[[str], str]:
+        i18n = self.ctx.i18n
+        return lambda message: i18n.gettext(message, locale=locale)
+
+    def digest(self, locale: str) -> str:
+        if locale not in self._digests:
+            self._digests[locale] = strings_digest(self.translate(locale))
+        return self._digests[locale]
+
+    def _remember(self, etag: str, body: bytes) -> None:
+        self._cache[etag] = body
+        self._cache.move_to_end(etag)
+        while len(self._cache) > CACHE_ENTRIES:
+            self._cache.popitem(last=False)
+
+    async def respond(self, request: web.Request, name: str) -> web.StreamResponse:
+        now = self.ctx.clock.now()
+        async with self.ctx.session_factory() as session:
+            kind: FeedKind
+            if name == PUBLIC_NAME:
+                if not self.public_feed:
+                    raise web.HTTPNotFound()
+                kind, locale, floor = "public", self.ctx.settings.default_locale, EPOCH
+            else:
+                owner: FeedMember | None = await member_by_token(session, name)
+                if owner is None:
+                    raise web.HTTPNotFound()
+                kind, locale, floor = "private", owner.locale, owner.updated_at
+            stamps, dropped = await feed_stamps(session, now)
+            validators = self._validators(stamps, dropped, floor, kind, locale)
+            if _not_modified(request, validators):
+                return _response(web.HTTPNotModified.status_code, validators, kind)
+            body = self._cache.get(validators.etag)
+            if body is None:
+                meetings = await meetings_by_ids(session, [s.id for s in stamps])
+                # Re-derive the ETag from what was actually read: a change between the two
+                # queries must not be cached under the older version.
+                fresh = [
+                    MeetingStamp(
+                        m.id, m.sequence, m.status, m.starts_at, m.duration_min, m.updated_at
+                    )
+                    for m in meetings
+                ]
+                validators = self._validators(fresh, dropped, floor, kind, locale)
+                body = render_calendar(meetings, self.translate(locale), kind)
+                self.renders += 1
+                self._remember(validators.etag, body)
+        response = _response(200, validators, kind)
+        response.body = body
+        return response
+
+    def _validators(
+        self,
+        stamps: list[MeetingStamp],
+        dropped: list[datetime],
+        floor: datetime,
+        kind: FeedKind,
+        locale: str,
+    ) -> _Validators:
+        etag = feed_etag(stamps, kind=kind, locale=locale, strings=self.digest(locale))
+        return _Validators(etag, feed_last_modified(stamps, dropped, floor))
+
+
+FEEDS_KEY = web.AppKey("feeds", FeedService)
+
+
+def _response(status: int, validators: _Validators, kind: FeedKind) -> web.Response:
+    headers = {
+        "ETag": validators.etag,
+        "Last-Modified": format_datetime(validators.last_modified, usegmt=True),
+        # A private feed's address is a secret: keep it out of shared caches and referrers.
+        "Cache-Control": ("private" if kind == "private" else "public") + ", max-age=3600",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if status == 200:
+        headers["Content-Type"] = CONTENT_TYPE
+        headers["Content-Disposition"] = 'inline; filename="harbin-club.ics"'
+    return web.Response(status=status, headers=headers)
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2)."""
+    if header.strip() == "*":
+        return True
+    tags = (t.strip().removeprefix("W/") for t in header.split(","))
+    return etag in tags
+
+
+def _not_modified(request: web.Request, validators: _Validators) -> bool:
+    inm = request.headers.get("If-None-Match")
+    if inm is not None:  # takes precedence over If-Modified-Since
+        return _etag_matches(inm, validators.etag)
+    ims = request.headers.get("If-Modified-Since")
+    if ims is None:
+        return False
+    try:
+        since = parsedate_to_datetime(ims)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since is None or since.tzinfo is None:
+        return False
+    return validators.last_modified <= since
+
+
+@web.middleware
+async def bare_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """No stack trace, internal path or exception text ever reaches a client."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return web.Response(status=exc.status, text=exc.reason or "Error", headers=allow)
+    except Exception:
+        # The path may hold a member's token: log the route, never the address.
+        route = request.match_info.route.name or "unknown"
+        log.exception("web handler failed (route %s)", route)
+        return web.Response(status=500, text="Internal Server Error")
+
+
+def build_web_app(ctx: AppContext, *, public_feed: bool | None = None) -> web.Application:
+    """The aiohttp application; `public_feed` defaults to the PUBLIC_FEED setting."""
+    if public_feed is None:
+        public_feed = ctx.settings.public_feed
+    service = FeedService(ctx, public_feed=public_feed)
+
+    async def feed(request: web.Request) -> web.StreamResponse:
+        filename = request.match_info["filename"]
+        if not filename.endswith(".ics"):
+            raise web.HTTPNotFound()
+        return await service.respond(request, filename.removesuffix(".ics"))
+
+    async def healthz(request: web.Request) -> web.StreamResponse:
+        try:
+            async with ctx.session_factory() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check: database unreachable")
+            return web.Response(status=503, text="unavailable")
+        return web.Response(text="ok")
+
+    app = web.Application(middlewares=[bare_errors])
+    app[FEEDS_KEY] = service
+    app.router.add_get("/feed/{filename}", feed, name="feed")
+    app.router.add_get("/healthz", healthz, name="healthz")
+    return app
+
+
+async def start_web(
+    ctx: AppContext, host: str, port: int, *, app: web.Application | None = None
+) -> web.AppRunner:
+    """Serve on host:port; the caller awaits `runner.cleanup()` on shutdown.
+
+    The access log is off: request lines carry members' private feed tokens.
+    """
+    runner = web.AppRunner(app or build_web_app(ctx), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("web server on %s", ", ".join(str(a) for a in runner.addresses))
+    return runner

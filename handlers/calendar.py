@@ -1,0 +1,108 @@
+"""/calendar: a member's private feed address, the next meeting as a file, and a reset."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.web import feed_urls
+from db.feeds import ensure_token, reset_token
+from db.models import Member
+from scheduling.calendar_feed import render_calendar, single_event_filename
+from scheduling.meetings import next_meeting
+
+router = Router(name="calendar")
+
+
+class CalendarCb(CallbackData, prefix="cal"):
+    action: str
+
+
+def calendar_text(settings: Settings, token: str) -> str:
+    https_url, webcal_url = feed_urls(settings.public_base_url, token)
+    lines = [
+        _(
+            "Your personal calendar of club meetings. Subscribe once: new, moved and "
+            "cancelled meetings will appear in it by themselves."
+        ),
+        "",
+        _("Link: {url}").format(url=https_url),
+        _("For Apple devices: {url}").format(url=webcal_url),
+        "",
+        _(
+            "Google Calendar: on a computer open calendar.google.com, "
+            "“Other calendars” → “+” → “From URL”, paste the link."
+        ),
+        _(
+            "Apple Calendar: tap the webcal link, or choose File → New Calendar "
+            "Subscription and paste it."
+        ),
+        _("Outlook: “Add calendar” → “Subscribe from web”, paste the link."),
+        "",
+        _(
+            "Keep this address to yourself: it shows the meeting links. "
+            "If it has leaked, make a new one with the button below."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def reset_markup() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Make a new address"), callback_data=CalendarCb(action="reset"))
+    return builder.as_markup()
+
+
+@router.message(Command("calendar"))
+async def cmd_calendar(
+    message: Message,
+    session: AsyncSession,
+    member: Member | None,
+    settings: Settings,
+    i18n: I18n,
+    clock: Clock,
+) -> None:
+    if member is None or not member.is_registered:
+        await message.answer(_("You are not registered yet. Send /start to join the club."))
+        return
+    token = await ensure_token(session, member)
+    await message.answer(calendar_text(settings, token), reply_markup=reset_markup())
+    meeting = await next_meeting(session, clock.now())
+    if meeting is None:
+        return
+    locale = member.locale
+    body = render_calendar([meeting], lambda m: i18n.gettext(m, locale=locale), "private")
+    await message.answer_document(
+        BufferedInputFile(body, filename=single_event_filename(meeting)),
+        caption=_("The next meeting as a file: open it to add just this one meeting."),
+    )
+
+
+@router.callback_query(CalendarCb.filter())
+async def on_reset(
+    query: CallbackQuery,
+    callback_data: CalendarCb,
+    session: AsyncSession,
+    member: Member | None,
+    settings: Settings,
+) -> None:
+    if member is None or not member.is_registered:
+        await query.answer(
+            _("You are not registered yet. Send /start to join the club."), show_alert=True
+        )
+        return
+    if callback_data.action != "reset":
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    token = await reset_token(session, member)
+    await query.answer(_("Done: the old address no longer works."))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(calendar_text(settings, token), reply_markup=reset_markup())

@@ -1,0 +1,247 @@
+"""The feed server over real HTTP on 127.0.0.1: validators, 304s, tokens, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from multidict import CIMultiDict
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import AppContext
+from bot.clock import FixedClock
+from bot.config import load_settings
+from bot.i18n import build_i18n
+from bot.web import FEEDS_KEY, FeedService, build_web_app, feed_urls, start_web
+from db.engine import create_engine, create_session_factory
+from db.feeds import ensure_token, reset_token, revoke_token
+from db.migrate import upgrade_to_head
+from db.models import Meeting, Member
+from scheduling.meetings import cancel_meeting, create_meeting, set_link
+from tests.ics_parsers import parse_all
+
+NOW = datetime(2027, 1, 9, 11, 32, tzinfo=UTC)
+LINK = "https://meet.example.org/j/777"
+
+
+@dataclass
+class Server:
+    base: str
+    ctx: AppContext
+    app: web.Application
+    http: aiohttp.ClientSession
+    sessions: async_sessionmaker[AsyncSession]
+    clock: FixedClock
+
+    @property
+    def service(self) -> FeedService:
+        return self.app[FEEDS_KEY]
+
+    async def get(
+        self, path: str, method: str = "GET", **headers: str
+    ) -> tuple[int, CIMultiDict[str], bytes]:
+        async with self.http.request(method, self.base + path, headers=headers) as response:
+            return response.status, CIMultiDict(response.headers), await response.read()
+
+    async def add_member(self, telegram_id: int, locale: str) -> tuple[Member, str]:
+        async with self.sessions() as session:
+            member = Member(
+                telegram_id=telegram_id, locale=locale, name="M", zone="Asia/Harbin",
+                registered_at=NOW - timedelta(days=100), consent_at=NOW - timedelta(days=100),
+            )  # fmt: skip
+            session.add(member)
+            await session.commit()
+            return member, await ensure_token(session, member)
+
+    async def meeting(self, days: int, **kw: object) -> Meeting:
+        async with self.sessions() as session:
+            return await create_meeting(session, NOW + timedelta(days=days), now=NOW, **kw)  # type: ignore[arg-type]
+
+
+async def _serve(tmp_path: Path, *, public_feed: bool) -> AsyncIterator[Server]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}"
+    await upgrade_to_head(url)
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    clock = FixedClock(NOW)
+    ctx = AppContext(
+        settings=load_settings(_env_file=None, database_url=url, default_locale="ru"),
+        session_factory=sessions,
+        i18n=build_i18n("ru"),
+        clock=clock,
+    )
+    app = build_web_app(ctx, public_feed=public_feed)
+    runner = await start_web(ctx, "127.0.0.1", 0, app=app)
+    host, port = runner.addresses[0][:2]
+    # No Accept header at all: calendar apps often send none.
+    http = aiohttp.ClientSession(skip_auto_headers=["Accept", "Accept-Encoding"])
+    try:
+        yield Server(f"http://{host}:{port}", ctx, app, http, sessions, clock)
+    finally:
+        await http.close()
+        await runner.cleanup()
+        await engine.dispose()
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    async for running in _serve(tmp_path, public_feed=False):
+        yield running
+
+
+@pytest.fixture
+async def public_server(tmp_path: Path) -> AsyncIterator[Server]:
+    async for running in _serve(tmp_path, public_feed=True):
+        yield running
+
+
+async def test_private_feed_is_served_with_validators(server: Server) -> None:
+    _member, token = await server.add_member(1, "ru")
+    m = await server.meeting(5, theme="Чай; кофе")
+    async with server.sessions() as session:
+        await set_link(session, await session.get(Meeting, m.id), LINK, now=NOW)
+    status, headers, body = await server.get(f"/feed/{token}.ics")
+    assert status == 200
+    assert headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert headers["ETag"].startswith('"')
+    assert headers["Last-Modified"].endswith("GMT")
+    assert "private" in headers["Cache-Control"]
+    assert body.startswith(b"BEGIN:VCALENDAR\r\n") and body.endswith(b"END:VCALENDAR\r\n")
+    (event,) = parse_all(body)
+    assert event["uid"] == m.uid
+    assert event["url"] == LINK
+    assert LINK in event["description"]
+    assert event["summary"] == "«Любимый Харбин»: Чай; кофе"
+    again = await server.get(f"/feed/{token}.ics", Accept="text/html")
+    assert again[0] == 200 and again[2] == body and again[1]["ETag"] == headers["ETag"]
+
+
+async def test_conditional_requests_answer_304_without_rendering(server: Server) -> None:
+    _member, token = await server.add_member(1, "en")
+    m = await server.meeting(5)
+    path = f"/feed/{token}.ics"
+    _s, headers, _b = await server.get(path)
+    renders = server.service.renders
+    status, h304, body = await server.get(path, **{"If-None-Match": headers["ETag"]})
+    assert (status, body) == (304, b"")
+    assert h304["ETag"] == headers["ETag"]
+    status, _h, _b = await server.get(path, **{"If-None-Match": f'"x", W/{headers["ETag"]}'})
+    assert status == 304
+    status, _h, _b = await server.get(path, **{"If-Modified-Since": headers["Last-Modified"]})
+    assert status == 304
+    assert server.service.renders == renders
+    # A change gives a new ETag and a later Last-Modified: the old validators miss.
+    async with server.sessions() as session:
+        meeting = await session.get(Meeting, m.id)
+        await set_link(session, meeting, LINK, now=NOW + timedelta(minutes=5))
+    status, new_headers, body = await server.get(path, **{"If-None-Match": headers["ETag"]})
+    assert status == 200 and LINK.encode() in body
+    assert new_headers["ETag"] != headers["ETag"]
+    status, _h, _b = await server.get(path, **{"If-Modified-Since": headers["Last-Modified"]})
+    assert status == 200
+
+
+async def test_head_is_supported(server: Server) -> None:
+    _member, token = await server.add_member(1, "zh")
+    await server.meeting(5)
+    status, headers, body = await server.get(f"/feed/{token}.ics", method="HEAD")
+    assert (status, body) == (200, b"")
+    assert headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert "ETag" in headers and int(headers["Content-Length"]) > 100
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feed/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.ics",  # well formed, unknown
+        "/feed/short.ics",
+        "/feed/../../etc/passwd",
+        "/feed/%00%01.ics",
+        "/feed/" + "A" * 500 + ".ics",
+        "/feed/public.ics",  # off by default
+        "/nothing-here",
+    ],
+)
+async def test_unknown_tokens_get_a_bare_404(server: Server, path: str) -> None:
+    status, _headers, body = await server.get(path)
+    assert status == 404
+    assert body == b"Not Found"
+
+
+async def test_reset_and_revoke_stop_the_old_address_at_once(server: Server) -> None:
+    member, token = await server.add_member(1, "en")
+    await server.meeting(5)
+    assert (await server.get(f"/feed/{token}.ics"))[0] == 200
+    async with server.sessions() as session:
+        fresh = await session.get(Member, member.id)
+        new_token = await reset_token(session, fresh)
+    assert new_token != token and len(new_token) >= 32
+    assert (await server.get(f"/feed/{token}.ics"))[0] == 404
+    assert (await server.get(f"/feed/{new_token}.ics"))[0] == 200
+    async with server.sessions() as session:
+        await revoke_token(session, await session.get(Member, member.id))
+    assert (await server.get(f"/feed/{new_token}.ics"))[0] == 404
+
+
+async def test_same_uid_in_every_members_feed(server: Server) -> None:
+    _a, token_a = await server.add_member(1, "ru")
+    _b, token_b = await server.add_member(2, "zh")
+    m = await server.meeting(5)
+    (ru,) = parse_all((await server.get(f"/feed/{token_a}.ics"))[2])
+    (zh,) = parse_all((await server.get(f"/feed/{token_b}.ics"))[2])
+    assert ru["uid"] == zh["uid"] == m.uid
+    assert ru["summary"] == "Встреча клуба «Любимый Харбин»"
+    assert zh["summary"] == "“亲爱的哈尔滨”俱乐部聚会"
+
+
+async def test_cancelled_meeting_leaves_after_its_time(server: Server) -> None:
+    _member, token = await server.add_member(1, "en")
+    m = await server.meeting(5)
+    async with server.sessions() as session:
+        await cancel_meeting(session, await session.get(Meeting, m.id), "", now=NOW)
+    _s, headers, body = await server.get(f"/feed/{token}.ics")
+    (event,) = parse_all(body)
+    assert event["status"] == "CANCELLED" and event["summary"].startswith("Cancelled: ")
+    server.clock.advance(days=6)
+    status, later, body = await server.get(
+        f"/feed/{token}.ics", **{"If-Modified-Since": headers["Last-Modified"]}
+    )
+    assert status == 200 and parse_all(body) == []
+    assert later["Last-Modified"] != headers["Last-Modified"]
+
+
+async def test_public_feed_when_enabled_has_no_links(public_server: Server) -> None:
+    m = await public_server.meeting(5, theme="Улицы")
+    async with public_server.sessions() as session:
+        await set_link(session, await session.get(Meeting, m.id), LINK, now=NOW)
+    status, headers, body = await public_server.get("/feed/public.ics")
+    assert status == 200 and "public" in headers["Cache-Control"]
+    assert b"meet.example.org" not in body
+    (event,) = parse_all(body)
+    assert event["url"] is None and event["uid"] == m.uid
+
+
+async def test_errors_reach_clients_as_a_bare_500(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _member, token = await server.add_member(1, "en")
+
+    async def broken(*_args: object, **_kw: object) -> None:
+        raise RuntimeError("/secret/internal/path.py exploded")
+
+    monkeypatch.setattr("bot.web.feed_stamps", broken)
+    status, _headers, body = await server.get(f"/feed/{token}.ics")
+    assert (status, body) == (500, b"Internal Server Error")
+
+
+async def test_healthz_and_links(server: Server) -> None:
+    status, _headers, body = await server.get("/healthz")
+    assert (status, body) == (200, b"ok")
+    https_url, webcal_url = feed_urls("https://club.example.org", "tok")
+    assert https_url == "https://club.example.org/feed/tok.ics"
+    assert webcal_url == "webcal://club.example.org/feed/tok.ics"
