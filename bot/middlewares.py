@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import resolve_locale
-from db.members import get_member, is_organiser
+from db.members import member_and_role
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -64,8 +64,8 @@ class MemberMiddleware(BaseMiddleware):
             data["member"] = None
             data["is_organiser"] = False
         else:
-            data["member"] = await get_member(session, user.id)
-            data["is_organiser"] = await is_organiser(session, user.id, self.admin_ids)
+            member, organiser = await member_and_role(session, user.id, self.admin_ids)
+            data["member"], data["is_organiser"] = member, organiser
         return await handler(event, data)
 
 

@@ -3,30 +3,42 @@
 Routes: `/feed/<token>.ics` (a member's private feed), `/feed/public.ics` (only with
 PUBLIC_FEED; never carries meeting links) and `/healthz`.
 
-Per request the server runs two small queries (token, meeting stamps) and computes the
-ETag from the stamps, so a 304 never renders. Rendered bodies are cached by ETag, which
-already names the feed kind, locale, translations and data version.
+The ETag comes from cheap meeting "stamps" (id, sequence, status, times, updated_at), so
+a 304 never renders. Token owners and stamps are kept in memory until any ORM write in
+this process (db.feeds.DATA_VERSION), the next moment a meeting leaves the window, or a
+short TTL; rendered bodies are cached by ETag, which names kind, locale, translations
+and data version.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 from aiohttp import web
-from sqlalchemy import text
+from sqlalchemy import literal, select
 
 from bot.app import AppContext
-from db.feeds import FeedMember, feed_stamps, meetings_by_ids, member_by_token
+from db.feeds import (
+    DATA_VERSION,
+    FeedMember,
+    feed_stamps,
+    meetings_by_ids,
+    member_by_token,
+    well_formed,
+)
 from scheduling.calendar_feed import (
     FeedKind,
     MeetingStamp,
     feed_etag,
     feed_last_modified,
+    next_departure,
     render_calendar,
     strings_digest,
 )
@@ -36,7 +48,10 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 PUBLIC_NAME = "public"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-CACHE_ENTRIES = 64
+CACHE_ENTRIES = 64  # rendered bodies (one per locale and kind per data version)
+MEMBER_CACHE_ENTRIES = 10_000
+# Backstop for writes this process cannot see (another process on the same database).
+CACHE_TTL = 30.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -56,15 +71,36 @@ class _Validators:
     last_modified: datetime
 
 
-class FeedService:
-    """Feed bodies and validators; holds the small render cache."""
+@dataclass
+class _Snapshot:
+    """The meeting stamps as of one data version, valid until the window next moves."""
 
-    def __init__(self, ctx: AppContext, *, public_feed: bool) -> None:
+    version: int
+    stamps: list[MeetingStamp]
+    dropped: list[datetime]
+    valid_until: datetime  # clock time at which a meeting leaves the window
+    expires: float  # monotonic time: the backstop against writes from other processes
+    validators: dict[tuple[str, str, datetime], _Validators]
+
+
+class FeedService:
+    """Feed bodies and validators, with in-memory caches keyed on `DATA_VERSION`.
+
+    Hot path (a calendar app polling with If-None-Match): token and stamps come from
+    memory, the ETag is memoised, so a 304 costs no query and no rendering.
+    """
+
+    def __init__(self, ctx: AppContext, *, public_feed: bool, ttl: float = CACHE_TTL) -> None:
         self.ctx = ctx
         self.public_feed = public_feed
-        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self.ttl = ttl
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._members: dict[bytes, tuple[FeedMember, int, float]] = {}
+        self._snapshot: _Snapshot | None = None
         self._digests: dict[str, str] = {}
         self.renders = 0  # how many times a body was rendered (tests and the bench read it)
+        self.queries = 0  # how many database round trips the feed made
+        DATA_VERSION.install()
 
     def translate(self, locale: str) -> Callable[[str], str]:
         i18n = self.ctx.i18n
@@ -75,58 +111,102 @@ class FeedService:
             self._digests[locale] = strings_digest(self.translate(locale))
         return self._digests[locale]
 
-    def _remember(self, etag: str, body: bytes) -> None:
-        self._cache[etag] = body
-        self._cache.move_to_end(etag)
-        while len(self._cache) > CACHE_ENTRIES:
-            self._cache.popitem(last=False)
+    async def _owner(self, token: str) -> FeedMember | None:
+        # Keyed by a digest: the raw token is never a dict key or in a log.
+        key = hashlib.sha256(token.encode()).digest()
+        version = DATA_VERSION.value
+        hit = self._members.get(key)
+        if hit is not None and hit[1] == version and hit[2] > time.monotonic():
+            return hit[0]
+        async with self.ctx.session_factory() as session:
+            owner = await member_by_token(session, token)
+        self.queries += 1
+        if owner is not None and DATA_VERSION.value == version:
+            if len(self._members) >= MEMBER_CACHE_ENTRIES:
+                self._members.clear()
+            self._members[key] = (owner, version, time.monotonic() + self.ttl)
+        return owner
+
+    async def _stamps(self, now: datetime) -> _Snapshot:
+        snap = self._snapshot
+        version = DATA_VERSION.value
+        if (
+            snap is not None
+            and snap.version == version
+            and now < snap.valid_until
+            and snap.expires > time.monotonic()
+        ):
+            return snap
+        async with self.ctx.session_factory() as session:
+            stamps, dropped = await feed_stamps(session, now)
+        self.queries += 1
+        leaving = [t for t in (next_departure(s) for s in stamps) if t > now]
+        snap = _Snapshot(
+            version=version,
+            stamps=stamps,
+            dropped=dropped,
+            valid_until=min(leaving, default=now + timedelta(days=1)),
+            expires=time.monotonic() + self.ttl,
+            validators={},
+        )
+        if DATA_VERSION.value == version:  # a write raced the read: do not keep it
+            self._snapshot = snap
+        return snap
+
+    def _validators(
+        self, snap: _Snapshot, floor: datetime, kind: FeedKind, locale: str
+    ) -> _Validators:
+        key = (kind, locale, floor)
+        found = snap.validators.get(key)
+        if found is None:
+            etag = feed_etag(snap.stamps, kind=kind, locale=locale, strings=self.digest(locale))
+            found = _Validators(etag, feed_last_modified(snap.stamps, snap.dropped, floor))
+            snap.validators[key] = found
+        return found
+
+    async def _body(
+        self, snap: _Snapshot, validators: _Validators, kind: FeedKind, locale: str
+    ) -> bytes:
+        body = self._bodies.get(validators.etag)
+        if body is not None:
+            return body
+        async with self.ctx.session_factory() as session:
+            meetings = await meetings_by_ids(session, [s.id for s in snap.stamps])
+        self.queries += 1
+        body = render_calendar(meetings, self.translate(locale), kind)
+        self.renders += 1
+        # Cache only if the rows read are the ones the ETag describes.
+        read = [
+            MeetingStamp(m.id, m.sequence, m.status, m.starts_at, m.duration_min, m.updated_at)
+            for m in meetings
+        ]
+        if read == snap.stamps:
+            self._bodies[validators.etag] = body
+            while len(self._bodies) > CACHE_ENTRIES:
+                self._bodies.popitem(last=False)
+        return body
 
     async def respond(self, request: web.Request, name: str) -> web.StreamResponse:
         now = self.ctx.clock.now()
-        async with self.ctx.session_factory() as session:
-            kind: FeedKind
-            if name == PUBLIC_NAME:
-                if not self.public_feed:
-                    raise web.HTTPNotFound()
-                kind, locale, floor = "public", self.ctx.settings.default_locale, EPOCH
-            else:
-                owner: FeedMember | None = await member_by_token(session, name)
-                if owner is None:
-                    raise web.HTTPNotFound()
-                kind, locale, floor = "private", owner.locale, owner.updated_at
-            stamps, dropped = await feed_stamps(session, now)
-            validators = self._validators(stamps, dropped, floor, kind, locale)
-            if _not_modified(request, validators):
-                return _response(web.HTTPNotModified.status_code, validators, kind)
-            body = self._cache.get(validators.etag)
-            if body is None:
-                meetings = await meetings_by_ids(session, [s.id for s in stamps])
-                # Re-derive the ETag from what was actually read: a change between the two
-                # queries must not be cached under the older version.
-                fresh = [
-                    MeetingStamp(
-                        m.id, m.sequence, m.status, m.starts_at, m.duration_min, m.updated_at
-                    )
-                    for m in meetings
-                ]
-                validators = self._validators(fresh, dropped, floor, kind, locale)
-                body = render_calendar(meetings, self.translate(locale), kind)
-                self.renders += 1
-                self._remember(validators.etag, body)
+        kind: FeedKind
+        if name == PUBLIC_NAME:
+            if not self.public_feed:
+                raise web.HTTPNotFound()
+            kind, locale, floor = "public", self.ctx.settings.default_locale, EPOCH
+        else:
+            if not well_formed(name):
+                raise web.HTTPNotFound()
+            owner = await self._owner(name)
+            if owner is None:
+                raise web.HTTPNotFound()
+            kind, locale, floor = "private", owner.locale, owner.updated_at
+        snap = await self._stamps(now)
+        validators = self._validators(snap, floor, kind, locale)
+        if _not_modified(request, validators):
+            return _response(web.HTTPNotModified.status_code, validators, kind)
         response = _response(200, validators, kind)
-        response.body = body
+        response.body = await self._body(snap, validators, kind, locale)
         return response
-
-    def _validators(
-        self,
-        stamps: list[MeetingStamp],
-        dropped: list[datetime],
-        floor: datetime,
-        kind: FeedKind,
-        locale: str,
-    ) -> _Validators:
-        etag = feed_etag(stamps, kind=kind, locale=locale, strings=self.digest(locale))
-        return _Validators(etag, feed_last_modified(stamps, dropped, floor))
 
 
 FEEDS_KEY = web.AppKey("feeds", FeedService)
@@ -203,7 +283,7 @@ def build_web_app(ctx: AppContext, *, public_feed: bool | None = None) -> web.Ap
     async def healthz(request: web.Request) -> web.StreamResponse:
         try:
             async with ctx.session_factory() as session:
-                await session.execute(text("SELECT 1"))
+                await session.execute(select(literal(1)))
         except Exception:
             log.exception("health check: database unreachable")
             return web.Response(status=503, text="unavailable")

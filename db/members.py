@@ -69,6 +69,21 @@ async def forget_member(session: AsyncSession, telegram_id: int) -> bool:
     return bool(result.rowcount)
 
 
+async def member_and_role(
+    session: AsyncSession, telegram_id: int, config_ids: Iterable[int]
+) -> tuple[Member | None, bool]:
+    """The member and whether they organise, in one round trip (runs on every update)."""
+    promoted = select(Organiser.telegram_id).where(Organiser.telegram_id == telegram_id).exists()
+    row = (
+        await session.execute(select(Member, promoted).where(Member.telegram_id == telegram_id))
+    ).first()
+    if row is not None:
+        member, is_promoted = row
+    else:
+        member, is_promoted = None, bool(await session.scalar(select(promoted)))
+    return member, telegram_id in set(config_ids) or bool(is_promoted)
+
+
 async def promoted_organiser_ids(session: AsyncSession) -> set[int]:
     return set(await session.scalars(select(Organiser.telegram_id)))
 

@@ -25,6 +25,7 @@ from db.members import (
     promoted_organiser_ids,
 )
 from db.models import Member
+from handlers.filters import Forwarded
 from scheduling import places
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ async def _promote(
 
 
 # Only organisers' forwards are read as promotions; anyone else's fall through to the catch-all.
-@router.message(F.forward_origin, MagicData(F.is_organiser))
+@router.message(Forwarded(), MagicData(F.is_organiser))
 async def on_forwarded(message: Message, session: AsyncSession, bot: Bot, i18n: I18n) -> None:
     """An organiser forwards a member's message to make that member an organiser."""
     origin = message.forward_origin

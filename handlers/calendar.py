@@ -8,7 +8,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -16,6 +15,7 @@ from bot.config import Settings
 from bot.web import feed_urls
 from db.feeds import ensure_token, reset_token
 from db.models import Member
+from handlers.keyboards import Keyboard
 from scheduling.calendar_feed import render_calendar, single_event_filename
 from scheduling.meetings import next_meeting
 
@@ -56,7 +56,7 @@ def calendar_text(settings: Settings, token: str) -> str:
 
 
 def reset_markup() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("Make a new address"), callback_data=CalendarCb(action="reset"))
     return builder.as_markup()
 

@@ -13,7 +13,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import AppContext
@@ -21,6 +20,7 @@ from bot.clock import Clock
 from db.models import Member
 from handlers.admin import OrganisersOnly
 from handlers.callbacks import MeetingAdminCb
+from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
 from handlers.replies import clip, show
 from scheduling import localtime
@@ -187,7 +187,7 @@ async def cmd_cancel_meeting(
     reason = " ".join((command.args or "").split())[:MAX_THEME]
     # Kept in the dialogue state (memory or Redis), so the button works on any instance.
     await state.update_data(cancel_reason=reason)
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("Yes, cancel it"), callback_data=MeetingAdminCb(action="cancel", ref=str(meeting.id))
     )
@@ -222,7 +222,7 @@ async def cmd_broadcast(
     ref = secrets.token_hex(6)
     await state.update_data(broadcast={"ref": ref, "text": text})
     count = await recipients_count(session)
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("Send"), callback_data=MeetingAdminCb(action="broadcast", ref=ref))
     builder.button(text=_("Don't send"), callback_data=MeetingAdminCb(action="keep"))
     preview = (

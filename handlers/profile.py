@@ -8,7 +8,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -16,6 +15,7 @@ from bot.i18n import N_
 from db.members import forget_member, update_member
 from db.models import Member
 from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
+from handlers.keyboards import Keyboard
 from handlers.replies import show
 from scheduling import localtime, places
 from scheduling.meetings import set_member_reminders
@@ -50,7 +50,7 @@ def profile_text(member: Member, clock: Clock) -> str:
 
 
 def settings_markup() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("Language"), callback_data=SettingsCb(action="lang"))
     builder.button(text=_("Name"), callback_data=SettingsCb(action="name"))
     builder.button(text=_("Time zone"), callback_data=SettingsCb(action="country"))
@@ -256,7 +256,7 @@ async def cmd_hours(
 
 
 def forget_prompt() -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("Yes, delete everything"), callback_data=ForgetCb(confirm=True))
     builder.button(text=_("No, keep it"), callback_data=ForgetCb(confirm=False))
     builder.adjust(1)
@@ -313,7 +313,7 @@ def chosen_offsets(member: Member) -> tuple[str, ...]:
 
 def reminders_prompt(member: Member) -> tuple[str, InlineKeyboardMarkup]:
     chosen = chosen_offsets(member)
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for offset in DEFAULT_OFFSETS:
         mark = "✅" if offset in chosen else "▫️"
         builder.button(

@@ -22,13 +22,14 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from db.members import Registration, save_registration, update_member
 from db.models import DEFAULT_HOURS_END, DEFAULT_HOURS_START, Member
 from handlers.callbacks import RegCb
+from handlers.filters import SharedLocation, TypedAnswer
+from handlers.keyboards import Keyboard
 from handlers.profile import profile_text
 from handlers.replies import show
 from scheduling import localtime, places
@@ -66,12 +67,12 @@ def _cb(step: str, value: str = "") -> str:
     return RegCb(step=step, value=value).pack()
 
 
-def _back_row(builder: InlineKeyboardBuilder, step: str) -> None:
+def _back_row(builder: Keyboard, step: str) -> None:
     builder.button(text=_("« Back"), callback_data=_cb(step, "back"))
 
 
 def render_lang() -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for code, label in LANGUAGE_BUTTONS:
         builder.button(text=label, callback_data=_cb("lang", code))
     builder.adjust(3)
@@ -80,7 +81,7 @@ def render_lang() -> tuple[str, InlineKeyboardMarkup]:
 
 
 def render_name(profile_name: str | None) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     if profile_name:
         builder.button(text=profile_name[:MAX_NAME_LENGTH], callback_data=_cb("name", "profile"))
     _back_row(builder, "name")
@@ -95,7 +96,7 @@ def render_name(profile_name: str | None) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def render_country(locale: str) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for code in places.CLUB_COUNTRIES:
         builder.button(text=places.country_name(code, locale), callback_data=_cb("country", code))
     builder.button(text=_("Another country"), callback_data=_cb("country", "other"))
@@ -105,7 +106,7 @@ def render_country(locale: str) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def render_zone(country: str | None, locale: str, clock: Clock) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     now = clock.now()
     zones = places.country_zones(country)[:MAX_ZONE_BUTTONS] if country else []
     for zone in zones:
@@ -124,7 +125,7 @@ def render_zone(country: str | None, locale: str, clock: Clock) -> tuple[str, In
 def render_zone_choices(
     matches: list[places.PlaceMatch], locale: str, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     now = clock.now()
     for match in matches:
         country = places.country_name(match.country, locale) if match.country else ""
@@ -140,7 +141,7 @@ def render_confirm(
     zone: str, city: str | None, locale: str, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup]:
     now = clock.now()
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("Yes, that's right"), callback_data=_cb("confirm", "yes"))
     builder.button(text=_("No, change it"), callback_data=_cb("confirm", "back"))
     builder.adjust(1)
@@ -156,7 +157,7 @@ def render_confirm(
 
 
 def render_hours() -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for start, end in HOUR_PRESETS:
         label = localtime.format_hours(start * 60, end * 60)
         builder.button(text=label, callback_data=_cb("hours", f"{start}-{end}"))
@@ -170,7 +171,7 @@ def render_hours() -> tuple[str, InlineKeyboardMarkup]:
 
 
 def render_consent() -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("I agree"), callback_data=_cb("consent", "yes"))
     builder.button(text=_("No, thanks"), callback_data=_cb("consent", "no"))
     _back_row(builder, "consent")
@@ -277,7 +278,7 @@ async def on_back(
 # ---------------------------------------------------------------- language
 
 
-@router.callback_query(RegCb.filter(F.step == "lang"), Reg.lang)
+@router.callback_query(RegCb.filter(F.step == "lang"), StateFilter(Reg.lang))
 async def on_lang(
     query: CallbackQuery,
     callback_data: RegCb,
@@ -302,7 +303,7 @@ async def on_lang(
 # ---------------------------------------------------------------- name
 
 
-@router.callback_query(RegCb.filter(F.step == "name"), Reg.name)
+@router.callback_query(RegCb.filter(F.step == "name"), StateFilter(Reg.name))
 async def on_name_button(
     query: CallbackQuery,
     state: FSMContext,
@@ -314,7 +315,7 @@ async def on_name_button(
     await _accept_name(query, name, state, session, member, clock)
 
 
-@router.message(Reg.name, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Reg.name), TypedAnswer())
 async def on_name_text(
     message: Message, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock
 ) -> None:
@@ -349,19 +350,19 @@ async def _accept_name(
 # ---------------------------------------------------------------- country
 
 
-@router.callback_query(RegCb.filter(F.step == "country"), Reg.country)
+@router.callback_query(RegCb.filter(F.step == "country"), StateFilter(Reg.country))
 async def on_country_button(
     query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
 ) -> None:
     if callback_data.value == "other":
-        builder = InlineKeyboardBuilder()
+        builder = Keyboard()
         _back_row(builder, "zone")  # back from here shows the country buttons again
         await show(query, _("Please type the name of your country."), builder.as_markup())
         return
     await _accept_country(query, callback_data.value, state, clock)
 
 
-@router.message(Reg.country, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Reg.country), TypedAnswer())
 async def on_country_text(message: Message, state: FSMContext, clock: Clock) -> None:
     found = places.resolve_country(message.text or "")
     if len(found) == 1:
@@ -370,7 +371,7 @@ async def on_country_text(message: Message, state: FSMContext, clock: Clock) -> 
     data = await state.get_data()
     locale = data.get("locale", "ru")
     if found:
-        builder = InlineKeyboardBuilder()
+        builder = Keyboard()
         for code in found[:8]:
             builder.button(
                 text=places.country_name(code, locale), callback_data=_cb("country", code)
@@ -409,7 +410,7 @@ async def _accept_country(
 # ---------------------------------------------------------------- zone: button, city, location
 
 
-@router.callback_query(RegCb.filter(F.step == "zone"), StateFilter(Reg.zone, Reg.confirm))
+@router.callback_query(RegCb.filter(F.step == "zone"), StateFilter(Reg.zone))
 async def on_zone_button(
     query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
 ) -> None:
@@ -439,7 +440,7 @@ async def on_zone_button(
     await goto("confirm", query, state, clock)
 
 
-@router.message(StateFilter(Reg.zone, Reg.confirm), F.location)
+@router.message(StateFilter(Reg.zone, Reg.confirm), SharedLocation())
 async def on_zone_location(message: Message, state: FSMContext, clock: Clock) -> None:
     assert message.location is not None
     zone = places.zone_for_location(message.location.latitude, message.location.longitude)
@@ -457,7 +458,7 @@ async def on_zone_location(message: Message, state: FSMContext, clock: Clock) ->
 
 
 # At the confirmation step a typed city or a location still works: "no, I live in ...".
-@router.message(StateFilter(Reg.zone, Reg.confirm), F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Reg.zone, Reg.confirm), TypedAnswer())
 async def on_zone_text(message: Message, state: FSMContext, clock: Clock) -> None:
     text = (message.text or "").strip()
     if text == _("« Back"):
@@ -491,7 +492,7 @@ async def on_zone_text(message: Message, state: FSMContext, clock: Clock) -> Non
     await message.answer(text_out, reply_markup=markup)
 
 
-@router.callback_query(RegCb.filter(F.step == "confirm"), Reg.confirm)
+@router.callback_query(RegCb.filter(F.step == "confirm"), StateFilter(Reg.confirm))
 async def on_confirm(
     query: CallbackQuery,
     callback_data: RegCb,
@@ -525,7 +526,7 @@ def _pick_pending(data: dict[str, Any], zone: str) -> dict[str, Any]:
     return {"zone": zone, "city": None}
 
 
-@router.callback_query(RegCb.filter(F.step == "zone"), Reg.confirm)
+@router.callback_query(RegCb.filter(F.step == "zone"), StateFilter(Reg.confirm))
 async def on_zone_choice(
     query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
 ) -> None:
@@ -537,7 +538,7 @@ async def on_zone_choice(
 # ---------------------------------------------------------------- hours
 
 
-@router.callback_query(RegCb.filter(F.step == "hours"), Reg.hours)
+@router.callback_query(RegCb.filter(F.step == "hours"), StateFilter(Reg.hours))
 async def on_hours_button(
     query: CallbackQuery,
     callback_data: RegCb,
@@ -554,7 +555,7 @@ async def on_hours_button(
     await _accept_hours(query, start, end, state, session, member, clock)
 
 
-@router.message(Reg.hours, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Reg.hours), TypedAnswer())
 async def on_hours_text(
     message: Message, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock
 ) -> None:
@@ -586,7 +587,7 @@ async def _accept_hours(
 # ---------------------------------------------------------------- consent
 
 
-@router.callback_query(RegCb.filter(F.step == "consent"), Reg.consent)
+@router.callback_query(RegCb.filter(F.step == "consent"), StateFilter(Reg.consent))
 async def on_consent(
     query: CallbackQuery,
     callback_data: RegCb,

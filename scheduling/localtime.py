@@ -78,8 +78,12 @@ def babel_locale(locale: str | None) -> Locale:
         return Locale.parse(_LOCALE_ALIASES[DEFAULT_LOCALE])
 
 
+@lru_cache(maxsize=1024)
 def get_zone(zone: str) -> ZoneInfo:
-    """ZoneInfo for an IANA name; ValueError (not KeyError) for unknown names."""
+    """ZoneInfo for an IANA name; ValueError (not KeyError) for unknown names.
+
+    Cached: ZoneInfo keeps only 8 zones strongly, and a country's zone list is ~30.
+    """
     try:
         return ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import N_
 from db.models import Meeting, Member
 from handlers.callbacks import RsvpCb
+from handlers.keyboards import Keyboard
 from scheduling import localtime
 from scheduling.meetings import ANNOUNCE, CANCELLED, RESCHEDULED
 from scheduling.reminder_offsets import offset_of_kind
@@ -28,7 +28,7 @@ REMINDER_LEADS = {
 
 
 def rsvp_markup(i18n: I18n, locale: str, meeting: Meeting) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for answer, label in RSVP_LABELS:
         builder.button(
             text=i18n.gettext(label, locale=locale),

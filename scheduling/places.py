@@ -232,8 +232,14 @@ def _offset_at(zone: str, at: datetime) -> timedelta:
 def country_zones(code: str, at: datetime | None = None) -> list[str]:
     """IANA zones of a country, west to east by UTC offset at `at` (default: now), then name."""
     at = at or datetime.now(UTC)
-    zones = pytz.country_timezones.get(code.upper(), [])
-    return sorted(zones, key=lambda zone: (_offset_at(zone, at), zone))
+    # Offsets only change at DST transitions: an hourly cache key is exact enough.
+    return list(_country_zones_at(code.upper(), at.replace(minute=0, second=0, microsecond=0)))
+
+
+@lru_cache(maxsize=512)
+def _country_zones_at(code: str, hour: datetime) -> tuple[str, ...]:
+    zones = pytz.country_timezones.get(code, [])
+    return tuple(sorted(zones, key=lambda zone: (_offset_at(zone, hour), zone)))
 
 
 @lru_cache(maxsize=4096)
