@@ -71,13 +71,11 @@ async def _seed(url: str, meetings: int) -> str:
 
 
 async def _serve(conn: Any, meetings: int) -> None:
-    from aiohttp import web
-
     from bot.app import AppContext
     from bot.clock import FixedClock
     from bot.config import load_settings
     from bot.i18n import build_i18n
-    from bot.web import build_web_app, start_web
+    from bot.web import FEEDS_KEY, build_web_app, start_web
     from db.engine import create_engine, create_session_factory
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-feed-"))
@@ -105,10 +103,9 @@ async def _serve(conn: Any, meetings: int) -> None:
     (static_dir / "feed.ics").write_bytes(body)
     conn.send({"base": base, "token": token, "size": len(body)})
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # wait for "stop"
-    conn.send({"renders": app[next(k for k in app if k.name == "feeds")].renders})
+    conn.send({"renders": app[FEEDS_KEY].renders})
     await runner.cleanup()
     await engine.dispose()
-    _ = web  # imported for add_static's types
 
 
 def _server_main(conn: Any, meetings: int) -> None:
@@ -233,6 +230,7 @@ def main() -> int:
     parent, child = ctx.Pipe()
     server = ctx.Process(target=_server_main, args=(child, args.meetings), daemon=True)
     server.start()
+    child.close()  # so a crashed server shows as EOF here instead of a hang
     try:
         info = parent.recv()
         rates = asyncio.run(_client(info, args))

@@ -16,6 +16,7 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("settings", N_("Change language, name, time zone, hours")),
     ("help", N_("What the bot can do")),
     ("next", N_("The next meeting in your time")),
+    ("calendar", N_("Subscribe to meetings in your calendar")),
     ("cancel", N_("Stop the current dialogue")),
     ("forget", N_("Delete your data")),
 )

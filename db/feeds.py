@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from db.models import Meeting, Member
 from scheduling.calendar_feed import PAST_WINDOW, MeetingStamp, dropped_at, in_window
@@ -118,3 +119,45 @@ async def meetings_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Mee
         select(Meeting).where(Meeting.id.in_(ids)).order_by(Meeting.starts_at, Meeting.id)
     )
     return list(rows)
+
+
+class DataVersion:
+    """A counter raised by every ORM write in this process, before and after its commit.
+
+    The feed server keys its in-memory caches on it, so a 304 needs no query. Raising it
+    at the write (flush or UPDATE/DELETE statement) and again after the commit means a
+    reader that ran in between cached under a version that is already stale.
+    Writes from other processes are not seen: the server's caches also expire by time.
+    """
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._installed = False
+
+    def bump(self) -> None:
+        self.value += 1
+
+    def install(self) -> None:
+        if self._installed:
+            return
+        self._installed = True
+        event.listen(Session, "after_flush", self._on_flush)
+        event.listen(Session, "do_orm_execute", self._on_execute)
+        event.listen(Session, "after_commit", self._on_end)
+        event.listen(Session, "after_rollback", self._on_end)
+
+    def _on_flush(self, session: Session, _context: object) -> None:
+        session.info["feed_write"] = True
+        self.bump()
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if not state.is_select:  # ORM UPDATE/DELETE, or text() we cannot read
+            state.session.info["feed_write"] = True
+            self.bump()
+
+    def _on_end(self, session: Session) -> None:
+        if session.info.pop("feed_write", False):
+            self.bump()
+
+
+DATA_VERSION = DataVersion()

@@ -56,7 +56,6 @@ FEED_STRINGS = (
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_FOLD_UNITS = re.compile(r"\\.|.", re.DOTALL)
 _SAFE_URL = re.compile(r"https?://[^\s\"<>\\^`{|}\x00-\x1f\x7f]+")
 
 
@@ -99,20 +98,23 @@ def fold(line: str) -> bytes:
     raw = line.encode("utf-8")
     if len(raw) <= 75:
         return raw + CRLF
-    out = bytearray()
-    chunk = bytearray()
-    limit = 75  # the first line holds 75 octets; continuations a space plus 74
-    # An escape such as `\;` stays on one line: unfolding would rejoin it, but some
-    # parsers unescape before unfolding.
-    for unit in _FOLD_UNITS.findall(line):
-        encoded = unit.encode("utf-8")
-        if len(chunk) + len(encoded) > limit:
-            out += chunk + CRLF + b" "
-            chunk = bytearray()
-            limit = 74
-        chunk += encoded
-    out += chunk + CRLF
-    return bytes(out)
+    parts: list[bytes] = []
+    start, limit = 0, 75  # the first line holds 75 octets; continuations a space plus 74
+    while len(raw) - start > limit:
+        cut = start + limit
+        while raw[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: back off
+            cut -= 1
+        # Keep an escape such as `\;` on one line: unfolding would rejoin it, but some
+        # parsers unescape before unfolding. An odd run of backslashes opens an escape.
+        run = 0
+        while cut - run - 1 >= start and raw[cut - run - 1] == 0x5C:
+            run += 1
+        if run % 2:
+            cut -= 1
+        parts.append(raw[start:cut])
+        start, limit = cut, 74
+    parts.append(raw[start:])
+    return b"\r\n ".join(parts) + CRLF
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -296,6 +298,13 @@ def dropped_at(stamp: Timed, now: datetime) -> datetime | None:
         return end if end <= now else None
     leaves = stamp.starts_at + PAST_WINDOW
     return leaves if leaves < now else None
+
+
+def next_departure(stamp: Timed) -> datetime:
+    """When a meeting now in the window will leave it."""
+    if stamp.status == "cancelled":
+        return meeting_end(stamp)
+    return stamp.starts_at + PAST_WINDOW
 
 
 def single_event_filename(meeting: MeetingLike) -> str:
