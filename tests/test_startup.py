@@ -95,3 +95,22 @@ async def test_sandbox_chat_registers_a_member(
     assert "How should we call you?" in transcript
     assert "Which country do you live in?" in transcript
     assert (tmp_path / "data" / "sandbox.sqlite3").exists()
+
+
+async def test_migrations_match_the_models(tmp_path: Path) -> None:
+    """Autogenerate against a migrated database finds nothing: models and migrations agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from db.engine import create_engine
+    from db.models import Base
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'club.sqlite3'}"
+    await upgrade_to_head(url)
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    await engine.dispose()
+    assert diff == []
