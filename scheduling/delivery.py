@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -50,6 +51,7 @@ class DeliveryReport:
     retried: int = 0
     stale: int = 0
     rate_limited: int = 0
+    claimed: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -65,6 +67,7 @@ class Delivery:
         report = DeliveryReport()
         async with self.session_factory() as session:
             ids = await outbox.claim_due(session, self.clock.now(), limit=limit)
+            report.claimed = len(ids)
             for row_id in ids:
                 await self._deliver_one(session, row_id, report)
         return report
@@ -79,11 +82,17 @@ class Delivery:
             if budget_seconds is not None and time.monotonic() - started > budget_seconds:
                 break
             report = await self.tick()
-            for name in ("sent", "blocked", "failed", "retried", "stale", "rate_limited"):
-                setattr(total, name, getattr(total, name) + getattr(report, name))
-            if not (
-                report.sent or report.blocked or report.failed or report.retried or report.stale
+            for name in (
+                "sent",
+                "blocked",
+                "failed",
+                "retried",
+                "stale",
+                "rate_limited",
+                "claimed",
             ):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            if report.claimed == 0:
                 break
         return total
 
@@ -104,6 +113,11 @@ class Delivery:
             log.info("dropping stale outbox row %s (%s): %s", row_id, row.kind, stale)
             await outbox.mark_dropped(session, row_id, f"stale: {stale}")
             report.stale += 1
+            return
+        except Exception as exc:  # a bad row must not hold back the others
+            log.exception("cannot render outbox row %s (%s)", row_id, row.kind)
+            await outbox.mark_dropped(session, row_id, f"render failed: {exc!r}")
+            report.failed += 1
             return
         await self._send(session, row, member, text, markup, report)
 
@@ -154,6 +168,14 @@ class Delivery:
                 return
             except (TelegramServerError, TelegramNetworkError, OSError) as exc:
                 await self._retry_later(session, row, str(exc), report)
+                return
+            except TelegramAPIError as exc:
+                # Anything else Telegram says (404, 409, a migrated chat...): this row
+                # waits and retries; the rest of the batch goes on.
+                log.warning("outbox row %s: %s: %s", row.id, type(exc).__name__, exc.message)
+                await self._retry_later(
+                    session, row, f"{type(exc).__name__}: {exc.message}", report
+                )
                 return
             await outbox.mark_sent(session, row.id, self.clock.now())
             report.sent += 1

@@ -122,28 +122,27 @@ async def reschedule_meeting(
     meeting.starts_at = new_start
     meeting.sequence += 1
     meeting.updated_at = now
-    unsent = await session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.meeting_id == meeting.id,
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.kind.like("remind:%"),
+    # Recompute every reminder from the member's wishes: the new due time, their chosen
+    # offsets, and their RSVP ("can't" means no reminders, whatever the date).
+    declined = set(
+        await session.scalars(
+            select(Rsvp.member_id).where(Rsvp.meeting_id == meeting.id, Rsvp.answer == "no")
         )
     )
-    for row in unsent:
-        row.due_at = new_start - parse_offset(row.kind.removeprefix("remind:"))
-        row.dropped = row.due_at < now
-    # Reminders already sent for the old time must be sent again for the new one.
-    sent = await session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.meeting_id == meeting.id,
-            OutboxMessage.sent_at.is_not(None),
-            OutboxMessage.kind.like("remind:%"),
-        )
+    rows = await session.execute(
+        select(OutboxMessage, Member)
+        .join(Member, Member.id == OutboxMessage.member_id)
+        .where(OutboxMessage.meeting_id == meeting.id, OutboxMessage.kind.like("remind:%"))
     )
-    for row in sent:
-        due = new_start - parse_offset(row.kind.removeprefix("remind:"))
-        if due >= now:
-            row.sent_at, row.due_at, row.attempts, row.last_error = None, due, 0, None
+    for row, member in rows:
+        offset = row.kind.removeprefix("remind:")
+        due = new_start - parse_offset(offset)
+        wanted = offset in member.reminders.split(",") and member.id not in declined
+        if row.sent_at is not None and (due < now or not wanted):
+            continue  # sent for the old time and not needed again
+        # Sent for the old time but due again for the new one: send it again.
+        row.sent_at, row.due_at, row.attempts, row.last_error = None, due, 0, None
+        row.dropped = due < now or not wanted or not member.reachable
     await _queue_notice(session, meeting, RESCHEDULED, now, {"old_start": old_start.isoformat()})
     await session.commit()
     return old_start
