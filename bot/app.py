@@ -48,6 +48,8 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         common,
         fallback,
         meetings,
+        memoir_review,
+        memoirs,
         organisers,
         profile,
         registration,
@@ -72,7 +74,9 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         registration.router,
         profile.router,
         meetings.router,
+        memoirs.router,
         admin.router,
+        memoir_review.router,
         organisers.router,
         calendar.router,
         fallback.router,  # catch-all last
