@@ -29,6 +29,9 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
+            # In WAL mode NORMAL survives a killed process (only a power cut can lose the
+            # last commits) and saves an fsync per delivered message.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     return engine

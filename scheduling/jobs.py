@@ -4,6 +4,7 @@ the truth (what to send and when) lives in our tables, not in pickled jobs."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -15,7 +16,13 @@ DELIVERY_EVERY_SECONDS = 2
 DRAIN_BUDGET_SECONDS = 30.0
 
 
-def build_scheduler(delivery: Delivery) -> AsyncIOScheduler:
+def build_scheduler(
+    delivery: Delivery,
+    monthly_plan: Callable[[], Awaitable[object]] | None = None,
+    *,
+    plan_day: int = 20,
+    plan_hour_utc: int = 9,
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(
         timezone="UTC",
         # A tick missed while the loop was busy still runs once (coalesced), not N times.
@@ -37,4 +44,22 @@ def build_scheduler(delivery: Delivery) -> AsyncIOScheduler:
         id="delivery",
         replace_existing=True,
     )
+    if monthly_plan is not None:
+
+        async def monthly_plan_job() -> None:
+            try:
+                await monthly_plan()
+            except Exception:
+                log.exception("monthly plan job failed")
+
+        scheduler.add_job(
+            monthly_plan_job,
+            "cron",
+            day=plan_day,
+            hour=plan_hour_utc,
+            id="monthly-plan",
+            replace_existing=True,
+            # Down on the day? Still send it when back, up to a day late.
+            misfire_grace_time=24 * 3600,
+        )
     return scheduler

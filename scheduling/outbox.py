@@ -99,3 +99,11 @@ async def pending_count(session: AsyncSession, now: datetime) -> int:
 
     query = select(func.count()).select_from(OutboxMessage).where(*_due(now))
     return int(await session.scalar(query) or 0)
+
+
+async def owners(session: AsyncSession, ids: list[int]) -> dict[int, int]:
+    """Row id -> member id, to split a claimed batch between senders by member."""
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.member_id).where(OutboxMessage.id.in_(ids))
+    )
+    return {row_id: member_id for row_id, member_id in rows}
