@@ -51,6 +51,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         memoir_review,
         memoirs,
         organisers,
+        planning,
         profile,
         registration,
     )
@@ -78,6 +79,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         admin.router,
         memoir_review.router,
         organisers.router,
+        planning.router,
         calendar.router,
         fallback.router,  # catch-all last
     ]

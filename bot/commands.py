@@ -17,20 +17,28 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("What the bot can do")),
     ("next", N_("The next meeting in your time")),
     ("calendar", N_("Subscribe to meetings in your calendar")),
+    ("memoir", N_("Share a memory: text, voice, photos")),
+    ("my", N_("Your memoirs")),
+    ("archive", N_("Browse and search the club's archive")),
     ("cancel", N_("Stop the current dialogue")),
     ("forget", N_("Delete your data")),
 )
 
 # Other parts of the product append their organiser commands here.
 ORGANISER_COMMANDS: list[tuple[str, str]] = [
+    ("plan", N_("Fair times for next month: /plan [YYYY-MM]")),
+    ("fairness", N_("Burden and nights by city")),
     ("meeting", N_("Set the next meeting: /meeting 2027-01-16 10:00 [zone]")),
     ("reschedule", N_("Move the meeting")),
     ("link", N_("Set the meeting link")),
     ("theme", N_("Set the meeting theme")),
     ("cancelmeeting", N_("Cancel the meeting")),
     ("broadcast", N_("Announce something to all members")),
-    ("members", N_("Members by country")),
+    ("members", N_("Members by country and zone, and the list")),
+    ("stats", N_("RSVPs and reminders per meeting")),
     ("admins", N_("List, add or remove organisers")),
+    ("review", N_("Review submitted memoirs")),
+    ("export", N_("Export the memoirs as a book (ZIP)")),
 ]
 
 

@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     # Outgoing pacing (Telegram: ~30/s overall, 1/s per chat); tests scale these.
     send_rate_global: float = Field(default=25.0, gt=0)
     send_rate_per_chat: float = Field(default=1.0, gt=0)
+    # Concurrent senders: more reach Telegram's rate despite network latency, but a killed
+    # process may then repeat up to this many messages (1 repeats at most one).
+    send_workers: int = Field(default=1, ge=1, le=32)
+    # The day of the month (and UTC hour) when organisers get next month's plan to confirm.
+    plan_day: int = Field(default=20, ge=1, le=28)
+    plan_hour_utc: int = Field(default=9, ge=0, le=23)
+    # Optional Zoom (Server-to-Server OAuth app); all three set -> meetings get Zoom links.
+    zoom_account_id: str | None = None
+    zoom_client_id: str | None = None
+    zoom_client_secret: SecretStr | None = None
+    zoom_api_base: str = "https://api.zoom.us/v2"
+    zoom_oauth_base: str = "https://zoom.us"
     # Incoming flood control per user: sustained rate and burst size.
     throttle_rate: float = Field(default=3.0, gt=0)
     throttle_burst: int = Field(default=10, ge=1)
@@ -84,7 +96,7 @@ class Settings(BaseSettings):
     def _lower_locale(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("telegram_api_base", "public_base_url")
+    @field_validator("telegram_api_base", "public_base_url", "zoom_api_base", "zoom_oauth_base")
     @classmethod
     def _http_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")

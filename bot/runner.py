@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 
+from archive.check import check_media
+from archive.storage import MediaStore
 from bot.app import AppContext, build_dispatcher, create_bot
 from bot.clock import Clock
 from bot.commands import publish_member_menus, publish_organiser_menu
@@ -62,9 +64,13 @@ async def open_app(
         i18n=build_i18n(settings.default_locale),
         clock=clock or Clock(),
     )
+    # Files written but never recorded (a crash mid-store), or rows whose file is gone.
+    (await check_media(MediaStore(settings.media_dir), ctx.session_factory)).log()
     bot = create_bot(token, api_base)
     pacer = Pacer(settings.send_rate_global, settings.send_rate_per_chat)
-    delivery = Delivery(bot, ctx.session_factory, ctx.i18n, ctx.clock, pacer)
+    delivery = Delivery(
+        bot, ctx.session_factory, ctx.i18n, ctx.clock, pacer, workers=settings.send_workers
+    )
     app = RunningApp(ctx=ctx, bot=bot, dp=build_dispatcher(ctx), delivery=delivery)
     try:
         yield app
@@ -82,7 +88,16 @@ async def run_polling(
         released = await release_claims(session)
     if released:
         log.info("took back %s outbox rows claimed before the last stop", released)
-    jobs = build_scheduler(app.delivery) if scheduler else None
+    jobs = None
+    if scheduler:
+        from handlers.planning import send_monthly_plan
+
+        jobs = build_scheduler(
+            app.delivery,
+            lambda: send_monthly_plan(app.bot, app.ctx),
+            plan_day=app.ctx.settings.plan_day,
+            plan_hour_utc=app.ctx.settings.plan_hour_utc,
+        )
     if jobs is not None:
         jobs.start()
     settings = app.ctx.settings

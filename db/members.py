@@ -100,20 +100,6 @@ async def count_registered(session: AsyncSession) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def member_counts_by_country(
-    session: AsyncSession,
-) -> tuple[int, list[tuple[str | None, int]]]:
-    """Registered members in total and per country, largest first."""
-    query = (
-        select(Member.country, func.count())
-        .where(Member.registered_at.is_not(None))
-        .group_by(Member.country)
-        .order_by(func.count().desc(), Member.country)
-    )
-    rows = [(country, int(count)) for country, count in (await session.execute(query)).all()]
-    return sum(count for _, count in rows), rows
-
-
 async def promote_organiser(session: AsyncSession, telegram_id: int, added_by: int) -> bool:
     """Returns False when they already were an organiser."""
     if await session.get(Organiser, telegram_id) is not None:

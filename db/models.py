@@ -147,3 +147,62 @@ class BurdenEntry(Base):
     cost: Mapped[float] = mapped_column(Float)
     night: Mapped[bool] = mapped_column(Boolean, default=False)
     month: Mapped[str] = mapped_column(String(7))
+
+
+class Memoir(Base):
+    """A member's memory: text and/or media, moderated before it joins the archive.
+
+    `member_id` is nulled (not cascaded) when a member leaves but chose to keep their
+    memoirs anonymised; `author_name` is a snapshot so the book does not depend on them.
+    """
+
+    __tablename__ = "memoirs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    author_name: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    decade: Mapped[int | None] = mapped_column(Integer)
+    year: Mapped[int | None] = mapped_column(Integer)
+    place: Mapped[str | None] = mapped_column(Text)
+    people: Mapped[str | None] = mapped_column(Text)
+    theme: Mapped[str | None] = mapped_column(Text)
+    # draft → pending → approved | rejected
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    # Lowercased, ё→е: a plain substring match serves Russian, Chinese and English.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    media: Mapped[list[MediaFile]] = relationship(
+        back_populates="memoir",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="MediaFile.id",
+    )
+
+
+class MediaFile(Base):
+    """One stored file of a memoir. Files are content-addressed: rows may share a path."""
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    memoir_id: Mapped[int] = mapped_column(ForeignKey("memoirs.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Relative to MEDIA_DIR, e.g. "ab/cd/abcd….jpg".
+    path: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # photo | voice | document
+    caption: Mapped[str | None] = mapped_column(Text)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    telegram_file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    memoir: Mapped[Memoir] = relationship(back_populates="media")

@@ -5,28 +5,46 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, MagicData
-from aiogram.types import BotCommandScopeChat, Message, TelegramObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    BotCommandScopeChat,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.commands import publish_organiser_menu
 from bot.config import Settings
 from db.members import (
     demote_organiser,
     get_member,
-    member_counts_by_country,
     promote_organiser,
     promoted_organiser_ids,
 )
 from db.models import Member
+from db.stats import (
+    MEMBERS_PER_PAGE,
+    MemberPage,
+    MemberRow,
+    member_breakdown,
+    member_page,
+    recent_meeting_stats,
+)
 from handlers.filters import Forwarded
-from scheduling import places
+from handlers.keyboards import Keyboard
+from handlers.replies import TELEGRAM_TEXT_LIMIT, clip, show
+from scheduling import localtime, places
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +74,105 @@ router.message.middleware(OrganisersOnly())
 router.callback_query.middleware(OrganisersOnly())
 
 
-@router.message(Command("members"))
-async def cmd_members(message: Message, session: AsyncSession, member: Member | None) -> None:
-    locale = member.locale if member else None
-    total, by_country = await member_counts_by_country(session)
-    lines = [_("Members: {count}").format(count=total)]
-    for code, count in by_country:
-        label = places.country_name(code, locale or "en") if code else "—"
+class MembersPageCb(CallbackData, prefix="mbrs"):
+    page: int
+
+
+def _member_line(row: MemberRow, now: datetime, locale: str) -> str:
+    # The offset is today's, so an organiser sees whose clocks changed (DST).
+    place = row.city or (places.zone_label(row.zone, locale) if row.zone else "—")
+    offset = localtime.format_utc_offset(now, row.zone) if row.zone else "—"
+    return f"{row.name or '—'} · {place} · {offset}"
+
+
+def _members_page_lines(page: MemberPage, now: datetime, locale: str) -> list[str]:
+    lines = [_("Members, page {page} of {pages}:").format(page=page.page + 1, pages=page.pages)]
+    for number, row in enumerate(page.rows, start=page.page * MEMBERS_PER_PAGE + 1):
+        line = _member_line(row, now, locale)
+        if not row.reachable:
+            line += " · 🚫 " + _("unreachable (blocked the bot)")
+        lines.append(f"{number}. {line}")
+    return lines
+
+
+async def _members_view(
+    session: AsyncSession, page_number: int, now: datetime, locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Summary and one page in a single message: /members answers once, the buttons edit it."""
+    breakdown = await member_breakdown(session)
+    lines = [_("Members: {count}").format(count=breakdown.total), "", _("By country:")]
+    for code, count in breakdown.by_country:
+        label = places.country_name(code, locale) if code else "—"
         lines.append(f"• {label}: {count}")
-    await message.answer("\n".join(lines))
+    lines += ["", _("By time zone:")]
+    for zone, count in breakdown.by_zone:
+        label = places.zone_label_with_offset(zone, locale, now) if zone else "—"
+        lines.append(f"• {label}: {count}")
+    page = await member_page(session, page_number)
+    if not page.rows:
+        return clip("\n".join(lines)), None
+    # Clip the summary, never the page: a club spread over many zones still sees its list.
+    listing = "\n".join(_members_page_lines(page, now, locale))
+    summary = clip("\n".join(lines), TELEGRAM_TEXT_LIMIT - len(listing) - 2)
+    keyboard = Keyboard()
+    if page.page > 0:
+        keyboard.button(text="◀️ " + _("Previous"), callback_data=MembersPageCb(page=page.page - 1))
+    if page.page + 1 < page.pages:
+        keyboard.button(text=_("Next") + " ▶️", callback_data=MembersPageCb(page=page.page + 1))
+    markup = keyboard.adjust(2).as_markup() if keyboard.rows() else None
+    return clip(summary + "\n\n" + listing), markup
+
+
+@router.message(Command("members"))
+async def cmd_members(message: Message, session: AsyncSession, clock: Clock, i18n: I18n) -> None:
+    text, markup = await _members_view(session, 0, clock.now(), i18n.current_locale)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MembersPageCb.filter())
+async def on_members_page(
+    query: CallbackQuery,
+    callback_data: MembersPageCb,
+    session: AsyncSession,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    text, markup = await _members_view(
+        session, callback_data.page, clock.now(), i18n.current_locale
+    )
+    await show(query, text, markup)
+
+
+@router.message(Command("stats"))
+async def cmd_stats(
+    message: Message, session: AsyncSession, member: Member | None, clock: Clock, i18n: I18n
+) -> None:
+    stats = await recent_meeting_stats(session)
+    if not stats:
+        await message.answer(_("No meetings yet."))
+        return
+    locale, zone, now = i18n.current_locale, (member.zone if member else None) or "UTC", clock.now()
+    lines = [_("Latest meetings (times in {zone}):").format(zone=zone)]
+    for item in stats:
+        when = localtime.format_meeting_time(item.starts_at, zone, locale, with_year=True)
+        if item.status == "cancelled":
+            when += " · " + _("cancelled")
+        elif item.starts_at > now:
+            when += " · " + _("upcoming")
+        lines += [
+            "",
+            when,
+            _(
+                "✅ {yes} · 🤔 {maybe} · ❌ {no} · no answer: {silent} · reminders delivered: {delivered}"
+            ).format(
+                yes=item.yes,
+                maybe=item.maybe,
+                no=item.no,
+                silent=item.no_answer,
+                delivered=item.reminders_delivered,
+            ),
+        ]
+    await message.answer(clip("\n".join(lines)))
 
 
 def _organiser_line(telegram_id: int, member: Member | None, from_config: bool) -> str:

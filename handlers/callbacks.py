@@ -18,6 +18,8 @@ class SettingsCb(CallbackData, prefix="set"):
 
 class ForgetCb(CallbackData, prefix="fgt"):
     confirm: bool
+    # Keep approved memoirs in the archive without the author's name.
+    keep_memoirs: bool = False
 
 
 class RsvpCb(CallbackData, prefix="rsvp"):
@@ -36,3 +38,9 @@ class ReminderCb(CallbackData, prefix="rem"):
     """Toggle one reminder offset ("7d", "1d", "1h", "0"), or "done"."""
 
     offset: str
+
+
+class PlanCb(CallbackData, prefix="plan"):
+    """Confirm one of the planner's options: the start as a UTC timestamp."""
+
+    start: int

@@ -20,6 +20,10 @@ def help_text(is_organiser: bool) -> str:
         _("/me: what I know about you"),
         _("/settings: change your language, name, time zone or hours"),
         _("/lang, /tz, /name, /hours: change one thing quickly, e.g. /hours 10-20"),
+        _("/next: the next meeting in your time; /calendar: add meetings to your calendar"),
+        _(
+            "/memoir: share a memory (text, voice, photos); /my: your memoirs; /archive: the club's archive"
+        ),
         _("/cancel: stop the current dialogue"),
         _("/forget: delete everything stored about you"),
     ]

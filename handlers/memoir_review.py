@@ -1,7 +1,261 @@
-"""/review and /export for organisers."""
+"""/review and /export for organisers (every update checked by `OrganisersOnly`)."""
 
 from __future__ import annotations
 
-from aiogram import Router
+import asyncio
+import contextlib
+import logging
+import shutil
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from archive import memoirs as records
+from archive.export import ExportLabels, build_export
+from bot.app import AppContext
+from bot.clock import Clock
+from db.models import Memoir
+from handlers.admin import OrganisersOnly
+from handlers.filters import TypedAnswer
+from handlers.keyboards import Keyboard
+from handlers.memoirs import memoir_card, send_memoir_media, store_of
+from handlers.replies import show
+
+log = logging.getLogger(__name__)
 
 router = Router(name="memoir_review")
+router.message.middleware(OrganisersOnly())
+router.callback_query.middleware(OrganisersOnly())
+
+# Telegram's upload limit for bots on the public Bot API.
+UPLOAD_LIMIT = 50 * 1024 * 1024
+# One export at a time: it reads every file and writes a big ZIP.
+_export_lock = asyncio.Lock()
+
+
+class RevSt(StatesGroup):
+    reason = State()
+    title = State()
+
+
+class RevCb(CallbackData, prefix="rvw"):
+    action: str  # approve | reject | title
+    memoir_id: int
+
+
+def review_keyboard(memoir_id: int) -> InlineKeyboardMarkup:
+    builder = Keyboard()
+    builder.button(text=_("✅ Approve"), callback_data=RevCb(action="approve", memoir_id=memoir_id))
+    builder.button(text=_("❌ Reject"), callback_data=RevCb(action="reject", memoir_id=memoir_id))
+    builder.button(text=_("✏️ Edit title"), callback_data=RevCb(action="title", memoir_id=memoir_id))
+    builder.adjust(2, 1)
+    return builder.as_markup()
+
+
+async def show_next(
+    event: Message | CallbackQuery, session: AsyncSession, app: AppContext, bot: Bot
+) -> None:
+    """The oldest pending memoir with its files, then the decision buttons."""
+    memoir = await records.next_pending(session)
+    if memoir is None:
+        await show(event, _("No memoirs are waiting for review."))
+        return
+    await show_memoir(event, memoir, session, app, bot)
+
+
+async def show_memoir(
+    event: Message | CallbackQuery,
+    memoir: Memoir,
+    session: AsyncSession,
+    app: AppContext,
+    bot: Bot,
+) -> None:
+    chat_id = event.from_user.id  # type: ignore[union-attr]
+    waiting = await records.count_pending(session)
+    if isinstance(event, CallbackQuery):
+        with contextlib.suppress(TelegramBadRequest):  # already answered after a decision
+            await event.answer()
+    await bot.send_message(chat_id, memoir_card(memoir))
+    await send_memoir_media(bot, chat_id, store_of(app), memoir.media)
+    await bot.send_message(
+        chat_id,
+        _("Waiting for review: {count}. Approve this memoir?").format(count=waiting),
+        reply_markup=review_keyboard(memoir.id),
+    )
+
+
+@router.message(Command("review"))
+async def cmd_review(
+    message: Message, state: FSMContext, session: AsyncSession, app: AppContext, bot: Bot
+) -> None:
+    await state.clear()
+    await show_next(message, session, app, bot)
+
+
+async def notify_author(app: AppContext, bot: Bot, session: AsyncSession, memoir: Memoir) -> bool:
+    """Tell the author the decision, in the author's language (not the organiser's)."""
+    author = await records.author_of(session, memoir)
+    if author is None:
+        return False
+
+    def t(message: str) -> str:
+        return app.i18n.gettext(message, locale=author.locale)
+
+    title = memoir.title or t("Untitled")
+    if memoir.status == records.APPROVED:
+        text = t(
+            "Good news: your memoir “{title}” is now in the club's archive. Thank you for sharing it!"
+        ).format(title=title)
+    else:
+        text = t(
+            "Thank you for your memoir “{title}”. The organisers could not add it to the "
+            "archive as it is. Their note: {reason}\n\nYou are welcome to send it again "
+            "with /memoir."
+        ).format(title=title, reason=memoir.reject_reason or "—")
+    try:
+        await bot.send_message(author.telegram_id, text)
+    except TelegramAPIError as exc:
+        log.warning("could not tell member %s about memoir %s: %s", author.id, memoir.id, exc)
+        return False
+    return True
+
+
+@router.callback_query(RevCb.filter())
+async def on_review_button(
+    query: CallbackQuery,
+    callback_data: RevCb,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    bot: Bot,
+) -> None:
+    memoir = await records.load_memoir(session, callback_data.memoir_id)
+    if memoir is None or memoir.status != records.PENDING:
+        await query.answer(_("This memoir has already been reviewed."), show_alert=True)
+        return
+    if callback_data.action == "approve":
+        await records.decide(session, memoir, approve=True)
+        await notify_author(app, bot, session, memoir)
+        await show(query, _("Approved: “{title}”.").format(title=memoir.title or _("Untitled")))
+        await show_next(query, session, app, bot)
+    elif callback_data.action in ("reject", "title"):
+        await state.set_state(RevSt.reason if callback_data.action == "reject" else RevSt.title)
+        await state.update_data(review_memoir_id=memoir.id)
+        prompt = (
+            _("Please write the reason in a sentence or two; the author will receive it.")
+            if callback_data.action == "reject"
+            else _("Please type the new title.")
+        )
+        await show(query, prompt)
+    else:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+
+
+async def _memoir_under_review(state: FSMContext, session: AsyncSession) -> Memoir | None:
+    memoir_id = (await state.get_data()).get("review_memoir_id")
+    if not isinstance(memoir_id, int):
+        return None
+    memoir = await records.load_memoir(session, memoir_id)
+    return memoir if memoir is not None and memoir.status == records.PENDING else None
+
+
+@router.message(StateFilter(RevSt.reason), TypedAnswer())
+async def on_reason(
+    message: Message, state: FSMContext, session: AsyncSession, app: AppContext, bot: Bot
+) -> None:
+    memoir = await _memoir_under_review(state, session)
+    await state.clear()
+    if memoir is None:
+        await message.answer(_("This memoir has already been reviewed."))
+        return
+    reason = (message.text or "").strip()
+    await records.decide(session, memoir, approve=False, reason=reason)
+    told = await notify_author(app, bot, session, memoir)
+    done = _("Rejected; the author has been told the reason.") if told else _("Rejected.")
+    await message.answer(done)
+    await show_next(message, session, app, bot)
+
+
+@router.message(StateFilter(RevSt.title), TypedAnswer())
+async def on_title(
+    message: Message, state: FSMContext, session: AsyncSession, app: AppContext, bot: Bot
+) -> None:
+    memoir = await _memoir_under_review(state, session)
+    await state.clear()
+    if memoir is None:
+        await message.answer(_("This memoir has already been reviewed."))
+        return
+    await records.set_details(session, memoir, title=message.text or "")
+    await message.answer(_("Title changed."))
+    await show_memoir(message, memoir, session, app, bot)
+
+
+# ---------------------------------------------------------------- /export
+
+
+def export_labels() -> ExportLabels:
+    """The book's words in the organiser's language."""
+    return ExportLabels(
+        book=_("Beloved Harbin: memoirs"),
+        by_theme=_("By theme"),
+        by_decade=_("By decade"),
+        by_author=_("By author"),
+        no_theme=_("Without a theme"),
+        no_period=_("Time unknown"),
+        anonymous=_("anonymous"),
+        untitled=_("Untitled"),
+        contents=_("Contents"),
+        people=_("People"),
+        document=_("Document"),
+        decade=_("{decade}s"),
+    )
+
+
+@router.message(Command("export"))
+async def cmd_export(message: Message, app: AppContext, bot: Bot, clock: Clock) -> None:
+    if _export_lock.locked():
+        await message.answer(_("An export is already running. Please wait for it to finish."))
+        return
+    async with _export_lock:
+        await message.answer(_("Building the book of memoirs… This may take a while."))
+        exports = app.settings.media_dir.parent / "exports"
+        stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+        work = exports / f".building-{stamp}.zip"
+        try:
+            result = await build_export(app.session_factory, store_of(app), work, export_labels())
+        except OSError as exc:
+            log.exception("export failed")
+            await asyncio.to_thread(work.unlink, True)
+            await message.answer(_("The export failed: {error}").format(error=exc.strerror))
+            return
+        name = f"harbin-memoirs-{stamp}.zip"
+        if result.size < UPLOAD_LIMIT:
+            try:
+                await bot.send_document(
+                    message.chat.id,
+                    FSInputFile(work, filename=name),
+                    caption=_("Memoirs: {count}, files: {files}.").format(
+                        count=result.memoirs, files=result.files
+                    ),
+                )
+            except TelegramAPIError as exc:
+                # Not sent: fall through and keep it on the server instead.
+                log.warning("could not upload the export: %s", exc)
+            else:
+                with contextlib.suppress(OSError):
+                    await asyncio.to_thread(work.unlink, True)
+                return
+        final = exports / name
+        await asyncio.to_thread(shutil.move, work, final)
+        await message.answer(
+            _(
+                "The book is {size} MB, too big to send here. It is saved on the server: {path}"
+            ).format(size=f"{result.size / 1024 / 1024:.0f}", path=str(final.resolve()))
+        )

@@ -1,7 +1,626 @@
-"""/memoir, /my, /archive: members share, list and browse memoirs."""
+"""/memoir, /my, /archive: members share, list and browse memoirs.
+
+Handlers parse and reply; storing and querying live in `archive/`.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+import contextlib
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import Command, CommandObject, Filter, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from archive import memoirs as records
+from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store, incoming_file
+from archive.storage import KIND_PHOTO, KIND_VOICE, MediaStore
+from bot.app import AppContext
+from db.models import MediaFile, Member, Memoir
+from handlers.filters import TypedAnswer
+from handlers.keyboards import Keyboard
+from handlers.replies import clip, show
+
+log = logging.getLogger(__name__)
 
 router = Router(name="memoirs")
+
+DECADES = (1900, 1910, 1920, 1930, 1940, 1950, 1960, 1970)
+BODY_PREVIEW = 3000
+STATUS_MARK = {"draft": "✏️", "pending": "🕓", "approved": "✅", "rejected": "❌"}
+
+
+class MemoSt(StatesGroup):
+    collect = State()
+    title = State()
+    period = State()
+    place = State()
+    people = State()
+
+
+class MemoCb(CallbackData, prefix="mmo"):
+    """A step of the submission dialogue: done, cancel, skip, or a decade."""
+
+    action: str
+    value: int = 0
+
+
+class MyCb(CallbackData, prefix="mmy"):
+    action: str  # list | view | delete | confirm
+    memoir_id: int = 0
+    page: int = 0
+
+
+class ArcCb(CallbackData, prefix="arc"):
+    action: str  # page | view
+    memoir_id: int = 0
+    page: int = 0
+
+
+class HasFile(Filter):
+    """A photo, voice note, audio or document: something the archive can keep."""
+
+    async def __call__(self, message: Message) -> bool:
+        return incoming_file(message) is not None
+
+
+class NotACommand(Filter):
+    async def __call__(self, message: Message) -> bool:
+        return not (message.text or "").startswith("/")
+
+
+def store_of(app: AppContext) -> MediaStore:
+    return MediaStore(app.settings.media_dir)
+
+
+def _registered(member: Member | None) -> bool:
+    return member is not None and member.is_registered
+
+
+# ---------------------------------------------------------------- texts shared with /review
+
+
+def period_label(memoir: Memoir) -> str | None:
+    if memoir.year:
+        return str(memoir.year)
+    if memoir.decade:
+        return _("{decade}s").format(decade=memoir.decade)
+    return None
+
+
+def media_summary(media: list[MediaFile]) -> str:
+    counts = {kind: sum(1 for m in media if m.kind == kind) for kind in (KIND_PHOTO, KIND_VOICE)}
+    documents = len(media) - counts[KIND_PHOTO] - counts[KIND_VOICE]
+    parts = []
+    if counts[KIND_PHOTO]:
+        parts.append(f"📷 {counts[KIND_PHOTO]}")
+    if counts[KIND_VOICE]:
+        parts.append(f"🎙 {counts[KIND_VOICE]}")
+    if documents:
+        parts.append(f"📄 {documents}")
+    return " · ".join(parts)
+
+
+def memoir_card(memoir: Memoir, *, show_status: bool = False) -> str:
+    """The memoir as one message: title, details, text, what files it has."""
+    lines = [f"«{memoir.title or _('Untitled')}»"]
+    details = [
+        memoir.author_name or _("anonymous"),
+        period_label(memoir),
+        memoir.place,
+    ]
+    lines.append(" · ".join(d for d in details if d))
+    if memoir.people:
+        lines.append(_("People: {people}").format(people=memoir.people))
+    if memoir.theme:
+        lines.append(_("Theme: {theme}").format(theme=memoir.theme))
+    if show_status:
+        lines.append(_("Status: {status}").format(status=status_label(memoir.status)))
+        if memoir.status == records.REJECTED and memoir.reject_reason:
+            lines.append(_("Reason: {reason}").format(reason=memoir.reject_reason))
+    if memoir.body:
+        lines += ["", clip(memoir.body, BODY_PREVIEW)]
+    summary = media_summary(memoir.media)
+    if summary:
+        lines += ["", summary]
+    return "\n".join(lines)
+
+
+def status_label(status: str) -> str:
+    labels = {
+        records.DRAFT: _("draft, not sent"),
+        records.PENDING: _("waiting for review"),
+        records.APPROVED: _("in the archive"),
+        records.REJECTED: _("not accepted"),
+    }
+    return f"{STATUS_MARK.get(status, '')} {labels.get(status, status)}"
+
+
+async def send_memoir_media(
+    bot: Bot, chat_id: int, store: MediaStore, media: list[MediaFile]
+) -> None:
+    """Send each file by its Telegram id (no upload); fall back to the stored copy."""
+    for item in media:
+        caption = clip(item.caption, 1024) if item.caption else None
+        sender = {
+            KIND_PHOTO: (bot.send_photo, "photo"),
+            KIND_VOICE: (bot.send_voice, "voice"),
+        }.get(item.kind, (bot.send_document, "document"))
+        method, field = sender
+        if item.telegram_file_id:
+            try:
+                await method(chat_id, **{field: item.telegram_file_id}, caption=caption)
+                continue
+            except TelegramBadRequest:
+                pass  # e.g. a corrupt "photo" kept as a document: that id is refused there
+        upload = FSInputFile(store.absolute(item.path), filename=item.original_name)
+        with contextlib.suppress(TelegramAPIError):
+            await bot.send_document(chat_id, upload, caption=caption)
+
+
+# ---------------------------------------------------------------- /memoir: collecting parts
+
+
+def collect_keyboard() -> InlineKeyboardMarkup:
+    builder = Keyboard()
+    builder.button(text=_("✅ Done"), callback_data=MemoCb(action="done"))
+    builder.button(text=_("Cancel"), callback_data=MemoCb(action="cancel"))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def accepted_kinds_text() -> str:
+    return _(
+        "I can keep text, voice notes, photos (an album too) and documents such as scans or PDFs. "
+        "Stickers, GIFs and videos can't go into the archive."
+    )
+
+
+@router.message(Command("memoir"))
+async def cmd_memoir(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+) -> None:
+    if not _registered(member):
+        await message.answer(_("Please join the club first: send /start."))
+        return
+    assert member is not None
+    theme = (command.args or "").strip()[: records.MAX_FIELD] or None
+    memoir = await records.create_draft(session, member, theme)
+    await state.clear()
+    await state.set_state(MemoSt.collect)
+    await state.update_data(memoir_id=memoir.id)
+    intro = _(
+        "Let's keep your memory for the club. Write it, record a voice note, or send photos "
+        "and documents — several messages are fine. Press “Done” when everything is sent."
+    )
+    if theme:
+        intro = _("Theme: {theme}").format(theme=theme) + "\n\n" + intro
+    await message.answer(intro, reply_markup=collect_keyboard())
+
+
+async def _draft(state: FSMContext, session: AsyncSession, member: Member | None) -> Memoir | None:
+    data = await state.get_data()
+    memoir_id = data.get("memoir_id")
+    if member is None or not isinstance(memoir_id, int):
+        return None
+    memoir = await records.get_own(session, member.id, memoir_id)
+    return memoir if memoir is not None and memoir.status == records.DRAFT else None
+
+
+async def _lost_draft(event: Message | CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await show(event, _("This memoir is no longer open. Send /memoir to start a new one."))
+
+
+@router.message(StateFilter(MemoSt.collect), HasFile())
+async def on_file(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    app: AppContext,
+    bot: Bot,
+) -> None:
+    memoir = await _draft(state, session, member)
+    if memoir is None:
+        await _lost_draft(message, state)
+        return
+    item = incoming_file(message)
+    assert item is not None
+    store = store_of(app)
+    try:
+        blob = await fetch_and_store(bot, store, item)
+    except FileTooBig:
+        size_mb = f"{(item.file_size or 0) / 1024 / 1024:.0f}"
+        await message.answer(
+            _(
+                "Sorry, this file ({size} MB) is too big for me to download: Telegram lets bots "
+                "fetch files up to {limit} MB. Please send a smaller copy, or split a long "
+                "recording into parts."
+            ).format(size=size_mb, limit=PUBLIC_API_DOWNLOAD_MB)
+        )
+        return
+    except (TelegramAPIError, OSError) as exc:
+        log.warning("could not store file %s: %s", item.file_unique_id, exc)
+        await message.answer(_("Sorry, I could not save this file. Please send it again."))
+        return
+    row = await records.add_media(
+        session,
+        memoir,
+        blob,
+        caption=item.caption,
+        original_name=item.original_name,
+        telegram_file_id=item.file_id,
+        telegram_file_unique_id=item.file_unique_id,
+    )
+    if row is None:
+        text = _("This file is already in your memoir.")
+    elif blob.demoted:
+        text = _("I couldn't open this picture, so I kept it as a file, unchanged. Saved.")
+    elif blob.kind == KIND_PHOTO:
+        text = _("📷 Photo saved.")
+    elif blob.kind == KIND_VOICE:
+        text = _("🎙 Recording saved.")
+    else:
+        text = _("📄 Document saved.")
+    await message.answer(
+        text + " " + _("Send more, or press “Done”."), reply_markup=collect_keyboard()
+    )
+
+
+@router.message(StateFilter(MemoSt.collect), TypedAnswer())
+async def on_text(
+    message: Message, state: FSMContext, session: AsyncSession, member: Member | None
+) -> None:
+    text = (message.text or "").strip()
+    if not text:
+        await message.answer(_("The message seems to be empty. Please write your memory in words."))
+        return
+    memoir = await _draft(state, session, member)
+    if memoir is None:
+        await _lost_draft(message, state)
+        return
+    await records.add_text(session, memoir, text)
+    await message.answer(
+        _("✍️ Text saved.") + " " + _("Send more, or press “Done”."),
+        reply_markup=collect_keyboard(),
+    )
+
+
+@router.message(StateFilter(MemoSt.collect), NotACommand())
+async def on_unsupported(message: Message) -> None:
+    await message.answer(accepted_kinds_text(), reply_markup=collect_keyboard())
+
+
+@router.callback_query(MemoCb.filter(F.action == "cancel"), StateFilter(MemoSt))
+async def on_cancel(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    app: AppContext,
+) -> None:
+    memoir = await _draft(state, session, member)
+    if memoir is not None:
+        await records.delete_memoirs(session, store_of(app), [memoir.id])
+    await state.clear()
+    await show(query, _("Cancelled; nothing was kept. /memoir starts again."))
+
+
+@router.callback_query(MemoCb.filter(F.action == "done"), StateFilter(MemoSt.collect))
+async def on_done(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, member: Member | None
+) -> None:
+    memoir = await _draft(state, session, member)
+    if memoir is None:
+        await _lost_draft(query, state)
+        return
+    if not await records.has_content(session, memoir):
+        await query.answer(
+            _("Please send your memory first: text, a voice note, photos or documents."),
+            show_alert=True,
+        )
+        return
+    await state.set_state(MemoSt.title)
+    await show(query, _("Thank you! What title shall we give it?"), _skip_keyboard())
+
+
+def _skip_keyboard() -> InlineKeyboardMarkup:
+    builder = Keyboard()
+    builder.button(text=_("Skip"), callback_data=MemoCb(action="skip"))
+    return builder.as_markup()
+
+
+# ---------------------------------------------------------------- details: title, period, ...
+
+
+async def _ask_period(event: Message | CallbackQuery, state: FSMContext) -> None:
+    builder = Keyboard()
+    for decade in DECADES:
+        builder.button(
+            text=_("{decade}s").format(decade=decade),
+            callback_data=MemoCb(action="decade", value=decade),
+        )
+    builder.button(text=_("Skip"), callback_data=MemoCb(action="skip"))
+    builder.adjust(4, 4, 1)
+    await state.set_state(MemoSt.period)
+    await show(
+        event,
+        _("When was it? Choose a decade, or type a year such as 1935."),
+        builder.as_markup(),
+    )
+
+
+async def _ask_place(event: Message | CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(MemoSt.place)
+    await show(
+        event,
+        _("Where in Harbin was it? A street, district or building — or skip."),
+        _skip_keyboard(),
+    )
+
+
+async def _ask_people(event: Message | CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(MemoSt.people)
+    await show(event, _("Who is in it? Names of the people — or skip."), _skip_keyboard())
+
+
+async def _submit(
+    event: Message | CallbackQuery, state: FSMContext, session: AsyncSession, memoir: Memoir
+) -> None:
+    await records.submit(session, memoir)
+    await state.clear()
+    await show(
+        event,
+        _(
+            "Thank you! Your memoir “{title}” has been sent to the organisers. I will tell you "
+            "when it joins the club's archive. /my shows your memoirs."
+        ).format(title=memoir.title or _("Untitled")),
+    )
+
+
+@router.message(StateFilter(MemoSt.title, MemoSt.place, MemoSt.people), TypedAnswer())
+async def on_detail_text(
+    message: Message, state: FSMContext, session: AsyncSession, member: Member | None
+) -> None:
+    memoir = await _draft(state, session, member)
+    if memoir is None:
+        await _lost_draft(message, state)
+        return
+    value = " ".join((message.text or "").split())
+    if not value:
+        await message.answer(_("Please type a few words, or press “Skip”."))
+        return
+    step = await state.get_state()
+    await _save_step(message, state, session, memoir, step, value)
+
+
+@router.message(StateFilter(MemoSt.period), TypedAnswer())
+async def on_period_text(
+    message: Message, state: FSMContext, session: AsyncSession, member: Member | None
+) -> None:
+    memoir = await _draft(state, session, member)
+    if memoir is None:
+        await _lost_draft(message, state)
+        return
+    period = records.parse_period(message.text or "")
+    if period is None:
+        await message.answer(
+            _("Please type a year such as 1935 or a decade such as 1930s, or press “Skip”.")
+        )
+        return
+    decade, year = period
+    await records.set_details(session, memoir, decade=decade, year=year)
+    await _ask_place(message, state)
+
+
+@router.callback_query(MemoCb.filter(F.action.in_({"skip", "decade"})), StateFilter(MemoSt))
+async def on_skip_or_decade(
+    query: CallbackQuery,
+    callback_data: MemoCb,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+) -> None:
+    memoir = await _draft(state, session, member)
+    if memoir is None:
+        await _lost_draft(query, state)
+        return
+    step = await state.get_state()
+    if callback_data.action == "decade" and step == MemoSt.period.state:
+        if callback_data.value not in DECADES:
+            await query.answer(_("This button is no longer active."), show_alert=True)
+            return
+        await records.set_details(session, memoir, decade=callback_data.value, year=None)
+        await _ask_place(query, state)
+        return
+    await _save_step(query, state, session, memoir, step, None)
+
+
+async def _save_step(
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    memoir: Memoir,
+    step: str | None,
+    value: str | None,
+) -> None:
+    """Store one answer (None = skipped) and move to the next question."""
+    if step == MemoSt.title.state:
+        await records.set_details(session, memoir, title=value or _("Untitled"))
+        await _ask_period(event, state)
+    elif step == MemoSt.period.state:
+        await _ask_place(event, state)
+    elif step == MemoSt.place.state:
+        await records.set_details(session, memoir, place=value)
+        await _ask_people(event, state)
+    elif step == MemoSt.people.state:
+        await records.set_details(session, memoir, people=value)
+        await _submit(event, state, session, memoir)
+    elif isinstance(event, CallbackQuery):
+        await event.answer(_("This button is no longer active."), show_alert=True)
+
+
+# ---------------------------------------------------------------- /my
+
+
+def render_my(page: records.Page) -> tuple[str, InlineKeyboardMarkup]:
+    builder = Keyboard()
+    for memoir in page.items:
+        label = f"{STATUS_MARK.get(memoir.status, '')} {memoir.title or _('Untitled')}"
+        builder.button(text=label[:60], callback_data=MyCb(action="view", memoir_id=memoir.id))
+    widths = [1] * len(page.items)
+    nav = _nav_buttons(builder, page, lambda p: MyCb(action="list", page=p))
+    builder.adjust(*widths, nav or 1)
+    if not page.total:
+        return _("You have no memoirs yet. /memoir shares one."), builder.as_markup()
+    text = _("Your memoirs: {count}. Choose one to view or delete it.").format(count=page.total)
+    return text, builder.as_markup()
+
+
+def _nav_buttons(builder: Keyboard, page: records.Page, make: object) -> int:
+    count = 0
+    if page.page > 0:
+        builder.button(text="«", callback_data=make(page.page - 1))  # type: ignore[operator]
+        count += 1
+    if page.page + 1 < page.pages:
+        builder.button(text="»", callback_data=make(page.page + 1))  # type: ignore[operator]
+        count += 1
+    return count
+
+
+@router.message(Command("my"))
+async def cmd_my(message: Message, session: AsyncSession, member: Member | None) -> None:
+    if not _registered(member):
+        await message.answer(_("Please join the club first: send /start."))
+        return
+    assert member is not None
+    await show(message, *render_my(await records.list_own(session, member.id, 0)))
+
+
+@router.callback_query(MyCb.filter())
+async def on_my(
+    query: CallbackQuery,
+    callback_data: MyCb,
+    session: AsyncSession,
+    member: Member | None,
+    app: AppContext,
+    bot: Bot,
+) -> None:
+    if member is None:
+        await query.answer(_("Please join the club first: send /start."), show_alert=True)
+        return
+    if callback_data.action == "list":
+        await show(
+            query, *render_my(await records.list_own(session, member.id, callback_data.page))
+        )
+        return
+    memoir = await records.get_own(session, member.id, callback_data.memoir_id)
+    if memoir is None:
+        # Someone else's id (or a deleted one): say nothing about it.
+        await query.answer(_("This memoir is not available."), show_alert=True)
+        return
+    builder = Keyboard()
+    if callback_data.action == "view":
+        builder.button(text=_("🗑 Delete"), callback_data=MyCb(action="delete", memoir_id=memoir.id))
+        builder.button(text=_("« Back"), callback_data=MyCb(action="list"))
+        await show(query, memoir_card(memoir, show_status=True))
+        await send_memoir_media(bot, query.from_user.id, store_of(app), memoir.media)
+        await bot.send_message(
+            query.from_user.id, _("What next?"), reply_markup=builder.as_markup()
+        )
+    elif callback_data.action == "delete":
+        builder.button(
+            text=_("Yes, delete it"), callback_data=MyCb(action="confirm", memoir_id=memoir.id)
+        )
+        builder.button(text=_("No, keep it"), callback_data=MyCb(action="list"))
+        await show(
+            query,
+            _("Delete “{title}” with all its files? This cannot be undone.").format(
+                title=memoir.title or _("Untitled")
+            ),
+            builder.as_markup(),
+        )
+    elif callback_data.action == "confirm":
+        await records.delete_memoirs(session, store_of(app), [memoir.id])
+        await show(query, _("Deleted. /my shows your other memoirs."))
+    else:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+
+
+# ---------------------------------------------------------------- /archive
+
+
+def render_archive(page: records.Page, query: str | None) -> tuple[str, InlineKeyboardMarkup]:
+    builder = Keyboard()
+    for memoir in page.items:
+        label = " · ".join(
+            p
+            for p in (memoir.title or _("Untitled"), memoir.author_name, period_label(memoir))
+            if p
+        )
+        builder.button(text=label[:60], callback_data=ArcCb(action="view", memoir_id=memoir.id))
+    nav = _nav_buttons(builder, page, lambda p: ArcCb(action="page", page=p))
+    builder.adjust(*([1] * len(page.items)), nav or 1)
+    if query:
+        head = _("Found for “{query}”: {count}.").format(query=query, count=page.total)
+    else:
+        head = _("Memoirs in the club's archive: {count}.").format(count=page.total)
+    if page.pages > 1:
+        head += " " + _("Page {page} of {pages}.").format(page=page.page + 1, pages=page.pages)
+    hint = _("To search, send /archive and a word, e.g. /archive Sungari.")
+    return f"{head}\n{hint}", builder.as_markup()
+
+
+@router.message(Command("archive"))
+async def cmd_archive(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+) -> None:
+    if not _registered(member):
+        await message.answer(_("Please join the club first: send /start."))
+        return
+    query = " ".join((command.args or "").split())[:100] or None
+    # The query lives in FSM data: callback data has room for 64 bytes only.
+    await state.update_data(archive_query=query)
+    await show(message, *render_archive(await records.search_approved(session, query, 0), query))
+
+
+@router.callback_query(ArcCb.filter())
+async def on_archive(
+    query: CallbackQuery,
+    callback_data: ArcCb,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    app: AppContext,
+    bot: Bot,
+) -> None:
+    if not _registered(member):
+        await query.answer(_("Please join the club first: send /start."), show_alert=True)
+        return
+    if callback_data.action == "page":
+        text = (await state.get_data()).get("archive_query")
+        page = await records.search_approved(session, text, callback_data.page)
+        await show(query, *render_archive(page, text))
+        return
+    memoir = await records.load_memoir(session, callback_data.memoir_id)
+    if memoir is None or memoir.status != records.APPROVED:
+        await query.answer(_("This memoir is not available."), show_alert=True)
+        return
+    await query.answer()
+    await bot.send_message(query.from_user.id, memoir_card(memoir))
+    await send_memoir_media(bot, query.from_user.id, store_of(app), memoir.media)

@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import AppContext
 from bot.clock import Clock
+from bot.config import Settings
 from db.models import Member
 from handlers.admin import OrganisersOnly
 from handlers.callbacks import MeetingAdminCb
 from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
 from handlers.replies import clip, show
-from scheduling import localtime
+from scheduling import localtime, zoom
 from scheduling.broadcasts import broadcast_progress, queue_broadcast, recipients_count
 from scheduling.links import LinkError, validate_link
 from scheduling.meetings import (
@@ -54,6 +55,27 @@ def meeting_error_text(error: MeetingError) -> str:
     return texts.get(error.reason, _("That can't be done."))
 
 
+def zoom_note(step: str, outcome: zoom.ZoomOutcome) -> str:
+    """One line for the organiser about the Zoom side; empty when Zoom is not in use."""
+    if outcome is zoom.ZoomOutcome.OFF:
+        return ""
+    texts = {
+        ("create", True): _("Zoom meeting created; its link is saved and members get it."),
+        ("create", False): _(
+            "Zoom could not create the meeting, so there is no link yet. Please set it by hand with /link."
+        ),
+        ("move", True): _("The Zoom meeting is moved too."),
+        ("move", False): _(
+            "Zoom could not move its meeting. Please change the time in Zoom, or set another link with /link."
+        ),
+        ("delete", True): _("The Zoom meeting is deleted too."),
+        ("delete", False): _(
+            "Zoom could not delete its meeting; please delete it in Zoom by hand."
+        ),
+    }
+    return "\n" + texts[(step, outcome is zoom.ZoomOutcome.DONE)]
+
+
 def _when(member: Member | None, starts_at) -> str:  # type: ignore[no-untyped-def]
     zone = (member.zone if member else None) or "UTC"
     locale = member.locale if member else "en"
@@ -67,6 +89,7 @@ async def cmd_meeting(
     session: AsyncSession,
     member: Member | None,
     clock: Clock,
+    settings: Settings,
 ) -> None:
     parsed = parse_meeting_time(command.args, member)
     if parsed.error or parsed.starts_at is None:
@@ -86,10 +109,12 @@ async def cmd_meeting(
     except MeetingError as exc:
         await message.answer(meeting_error_text(exc))
         return
+    outcome = await zoom.on_meeting_confirmed(session, meeting, settings, now=now)
     await message.answer(
         _(
             "The meeting is set for {when}. Members are being told in their own time. Set the link with /link."
         ).format(when=_when(member, meeting.starts_at))
+        + zoom_note("create", outcome)
     )
 
 
@@ -100,6 +125,7 @@ async def cmd_reschedule(
     session: AsyncSession,
     member: Member | None,
     clock: Clock,
+    settings: Settings,
 ) -> None:
     now = clock.now()
     meeting = await next_meeting(session, now)
@@ -115,10 +141,12 @@ async def cmd_reschedule(
     except MeetingError as exc:
         await message.answer(meeting_error_text(exc))
         return
+    outcome = await zoom.on_meeting_rescheduled(session, meeting, settings, now=now)
     await message.answer(
         _("The meeting is moved to {when}. Everyone is being told.").format(
             when=_when(member, meeting.starts_at)
         )
+        + zoom_note("move", outcome)
     )
 
 
@@ -259,7 +287,11 @@ async def on_meeting_admin(
             await show(query, meeting_error_text(exc))
             return
         await state.update_data(cancel_reason=None)
-        await show(query, _("The meeting is cancelled. Everyone is being told."))
+        outcome = await zoom.on_meeting_cancelled(meeting, app.settings)
+        await show(
+            query,
+            _("The meeting is cancelled. Everyone is being told.") + zoom_note("delete", outcome),
+        )
         return
     pending = data.get("broadcast") or {}
     if callback_data.action == "broadcast" and pending.get("ref") == callback_data.ref:

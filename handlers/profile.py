@@ -10,6 +10,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from archive.memoirs import count_own_memoirs, forget_member_memoirs
+from archive.storage import MediaStore
+from bot.app import AppContext
 from bot.clock import Clock
 from bot.i18n import N_
 from db.members import forget_member, update_member
@@ -107,6 +110,7 @@ async def on_settings(
     member: Member | None,
     state: FSMContext,
     clock: Clock,
+    session: AsyncSession,
 ) -> None:
     if member is None or not member.is_registered:
         await query.answer(
@@ -117,7 +121,7 @@ async def on_settings(
         await show(query, profile_text(member, clock))
         return
     if callback_data.action == "forget":
-        await show(query, *forget_prompt())
+        await show(query, *forget_prompt(await _has_memoirs(session, member)))
         return
     if callback_data.action == "reminders":
         await show(query, *reminders_prompt(member))
@@ -255,46 +259,69 @@ async def cmd_hours(
 # ---------------------------------------------------------------- /forget
 
 
-def forget_prompt() -> tuple[str, InlineKeyboardMarkup]:
+def forget_prompt(has_memoirs: bool) -> tuple[str, InlineKeyboardMarkup]:
     builder = Keyboard()
     builder.button(text=_("Yes, delete everything"), callback_data=ForgetCb(confirm=True))
+    if has_memoirs:
+        builder.button(
+            text=_("Delete, but keep my published memoirs without my name"),
+            callback_data=ForgetCb(confirm=True, keep_memoirs=True),
+        )
     builder.button(text=_("No, keep it"), callback_data=ForgetCb(confirm=False))
     builder.adjust(1)
     text = _(
         "This deletes everything the club bot stores about you: your name, place, hours and answers. It cannot be undone. Delete?"
     )
+    if has_memoirs:
+        text += "\n\n" + _(
+            "Your memoirs and their photos and recordings are deleted too, unless you choose to keep the published ones in the club's archive without your name."
+        )
     return text, builder.as_markup()
 
 
+async def _has_memoirs(session: AsyncSession, member: Member) -> bool:
+    return await count_own_memoirs(session, member.id) > 0
+
+
 @router.message(Command("forget"))
-async def cmd_forget(message: Message, member: Member | None, state: FSMContext) -> None:
+async def cmd_forget(
+    message: Message, member: Member | None, state: FSMContext, session: AsyncSession
+) -> None:
     await state.clear()
     if member is None:
         await message.answer(_("I store nothing about you."))
         return
-    text, markup = forget_prompt()
+    text, markup = forget_prompt(await _has_memoirs(session, member))
     await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ForgetCb.filter())
 async def on_forget(
-    query: CallbackQuery, callback_data: ForgetCb, session: AsyncSession, state: FSMContext
+    query: CallbackQuery,
+    callback_data: ForgetCb,
+    session: AsyncSession,
+    state: FSMContext,
+    member: Member | None,
+    app: AppContext,
 ) -> None:
     if not callback_data.confirm:
         await show(query, _("Nothing was deleted."))
         return
-    user_id = query.from_user.id if query.from_user else None
-    deleted = user_id is not None and await forget_member(session, user_id)
     await state.clear()
-    if deleted:
-        await show(
-            query,
-            _(
-                "Everything about you has been deleted. Thank you for being with us. If you want to come back, send /start."
-            ),
-        )
-    else:
+    if member is None or query.from_user is None:
         await show(query, _("I store nothing about you."))
+        return
+    store = MediaStore(app.settings.media_dir)
+    await forget_member_memoirs(
+        session, store, member.id, keep_anonymised=callback_data.keep_memoirs
+    )
+    await forget_member(session, query.from_user.id)
+    await show(
+        query,
+        _(
+            "Everything about you has been deleted. Thank you for being with us. If you want to come back, send /start."
+        ),
+    )
 
 
 # ---------------------------------------------------------------- reminders

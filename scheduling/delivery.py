@@ -63,9 +63,11 @@ class Delivery:
     i18n: I18n
     clock: Clock
     pacer: Pacer
-    # Sends overlap: with Telegram's ~50-100 ms round trip one sender cannot reach the
-    # allowed rate. Rows are split by member, so each member's messages keep their order.
-    workers: int = 8
+    # Concurrent senders. With Telegram's ~50-100 ms round trip one sender cannot reach the
+    # allowed rate, but each sender may have one message in flight when the process is
+    # killed, so a restart may repeat up to `workers` messages. Rows are split by member,
+    # so each member's messages keep their order.
+    workers: int = 1
 
     async def tick(self, limit: int = 200) -> DeliveryReport:
         report = DeliveryReport()

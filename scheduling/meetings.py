@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Meeting, Member, OutboxMessage, Rsvp
+from db.planning import forget_meeting_burden, record_meeting_burden
 from scheduling.reminder_offsets import parse_offset, reminder_kind
 
 ANNOUNCE = "announce"
@@ -76,6 +77,8 @@ async def create_meeting(
             OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=ANNOUNCE, due_at=now)
         )
         session.add_all(_reminder_rows(meeting, member, now))
+    # Every meeting, planned or set by hand, enters the fairness ledger.
+    await record_meeting_burden(session, meeting)
     await session.commit()
     return meeting
 
@@ -144,6 +147,7 @@ async def reschedule_meeting(
         row.sent_at, row.due_at, row.attempts, row.last_error = None, due, 0, None
         row.dropped = due < now or not wanted or not member.reachable
     await _queue_notice(session, meeting, RESCHEDULED, now, {"old_start": old_start.isoformat()})
+    await record_meeting_burden(session, meeting)
     await session.commit()
     return old_start
 
@@ -163,6 +167,7 @@ async def cancel_meeting(
         )
     )
     await _queue_notice(session, meeting, CANCELLED, now, {"reason": meeting.cancel_reason})
+    await forget_meeting_burden(session, meeting)
     await session.commit()
 
 

@@ -144,9 +144,7 @@ async def test_organisers_promote_and_remove(club: Club) -> None:
 
     reply = await club.say(admin, "/admins add 220")
     assert "Added to the organisers" in (reply.text or "")
-    assert [c["command"] for c in club.fake.commands({"type": "chat", "chat_id": 220})][
-        -1
-    ] == "admins"
+    assert "admins" in [c["command"] for c in club.fake.commands({"type": "chat", "chat_id": 220})]
     reply = await club.say(helper, "/members")
     assert "Members: 2" in (reply.text or "")
     reply = await club.say(helper, "/admins")

@@ -480,3 +480,17 @@ async def test_drain_continues_past_a_batch_of_rows_for_unreachable_members(rig:
     await rig.delivery.drain()
 
     assert rig.accepted(7002) == 1
+
+
+async def test_several_senders_deliver_once_each_and_keep_each_members_order(rig: Rig) -> None:
+    rig.delivery.workers = 4
+    ids = range(8001, 8021)
+    await rig.add_members(ids)
+    async with rig.session() as session:
+        await queue_broadcast(session, "first", "First news", now=NOW)
+        await queue_broadcast(session, "second", "Second news", now=NOW)
+
+    report = await rig.delivery.drain()
+
+    assert report.sent == 40
+    assert all(rig.texts(chat) == ["First news", "Second news"] for chat in ids)

@@ -1,0 +1,1 @@
+"""The memoir archive: safe file storage, memoir records, search and the exported book."""

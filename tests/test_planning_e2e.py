@@ -1,0 +1,97 @@
+"""Organisers plan the month in the chat: three fair candidates, confirm one, see the burden."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from db.models import BurdenEntry, Meeting, Member
+from tests.club import ADMIN_ID, Club
+
+PLACES = [
+    ("Sydney", "Australia/Sydney", "AU"),
+    ("Berlin", "Europe/Berlin", "DE"),
+    ("New York", "America/New_York", "US"),
+    ("Harbin", "Asia/Shanghai", "CN"),
+    ("Moscow", "Europe/Moscow", "RU"),
+    ("Los Angeles", "America/Los_Angeles", "US"),
+]
+
+
+async def _add_members(club: Club) -> None:
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    async with club.app.ctx.session_factory() as session:
+        for index, (city, zone, country) in enumerate(PLACES):
+            session.add(
+                Member(
+                    telegram_id=5000 + index,
+                    locale="en",
+                    name=city,
+                    city=city,
+                    zone=zone,
+                    country=country,
+                    registered_at=now,
+                    consent_at=now,
+                )
+            )
+        await session.commit()
+
+
+async def test_plan_confirm_and_fairness(club: Club) -> None:
+    await _add_members(club)
+    admin = club.user(ADMIN_ID, language_code="en")
+    await club.register(admin, country="Germany", city_prefix="Berlin")
+    reply = await club.say(admin, "/plan 2027-02")
+    text = reply.text or ""
+    assert "Plan for 2027-02" in text
+    assert "Option 1:" in text and "Option 2:" in text and "Option 3:" in text
+    assert "Why option 1:" in text and "Sydney" in text
+    assert reply.button_labels == ["Confirm option 1", "Confirm option 2", "Confirm option 3"]
+
+    reply = await club.press(admin, "Confirm option 1")
+    assert "Confirmed" in (reply.text or "")
+    async with club.app.ctx.session_factory() as session:
+        meeting = await session.scalar(select(Meeting))
+        assert meeting is not None and meeting.source == "planner"
+        assert (meeting.starts_at.year, meeting.starts_at.month) == (2027, 2)
+        assert meeting.starts_at.weekday() in (5, 6)  # the default rules: weekends (UTC)
+        entries = await session.scalar(select(func.count()).select_from(BurdenEntry))
+    assert entries == len(PLACES) + 1  # everyone registered, the organiser included
+
+    reply = await club.say(admin, "/fairness")
+    assert "Burden over the last 12 meetings" in (reply.text or "")
+    assert "Los Angeles" in (reply.text or "")
+
+
+async def test_plan_refuses_bad_month_and_members_cannot_plan(club: Club) -> None:
+    admin = club.user(ADMIN_ID, language_code="en")
+    await club.register(admin)
+    reply = await club.say(admin, "/plan 2027-13")
+    assert "/plan 2027-03" in (reply.text or "")
+    member = club.user(601, language_code="en")
+    await club.register(member)
+    for command in ("/plan", "/fairness"):
+        reply = await club.say(member, command)
+        assert reply.text == "I don't know that command. /help lists what I can do."
+
+
+async def test_monthly_job_sends_the_plan_to_organisers_only(club: Club) -> None:
+    from handlers.planning import send_monthly_plan
+
+    await _add_members(club)
+    admin = club.user(ADMIN_ID, language_code="en")
+    await club.register(admin)
+    member = club.user(602, language_code="en")
+    await club.register(member)
+    sent = await send_monthly_plan(club.app.bot, club.app.ctx)
+    assert sent == 1
+    message = admin.messages()[-1]
+    assert "Time to plan next month's meeting" in (message.text or "")
+    assert "Plan for 2027-02" in (message.text or "")  # the clock says 9 January 2027
+    assert message.button_labels[0] == "Confirm option 1"
+    assert "Plan for" not in (member.messages()[-1].text or "")
+    async with club.app.ctx.session_factory() as session:
+        assert await session.scalar(select(Meeting)) is None  # nothing announced yet
+    await club.press(admin, "Confirm option 1")
+    assert await send_monthly_plan(club.app.bot, club.app.ctx) == 0  # already set
