@@ -293,3 +293,92 @@ async def author_of(session: AsyncSession, memoir: Memoir) -> Member | None:
 async def count_own_memoirs(session: AsyncSession, member_id: int) -> int:
     query = select(func.count()).select_from(Memoir).where(Memoir.member_id == member_id)
     return int(await session.scalar(query) or 0)
+
+
+# ---------------------------------------------------------------------- browsing by facet
+
+FACET_THEME, FACET_DECADE, FACET_AUTHOR = "t", "d", "a"
+FACETS = (FACET_THEME, FACET_DECADE, FACET_AUTHOR)
+# Key 0 stands for "no theme" / "time unknown" / "anonymous" in every facet.
+UNKNOWN = 0
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One value of a facet with its count of approved memoirs.
+
+    `key` fits in callback data (64 bytes): the decade, the author's member id, or for a
+    theme the id of its oldest memoir (a theme's text can be 300 characters long)."""
+
+    key: int
+    label: str | None
+    count: int
+
+
+def _facet_sort(facets: list[Facet], *, by_label: bool) -> list[Facet]:
+    known = [f for f in facets if f.key != UNKNOWN]
+    unknown = [f for f in facets if f.key == UNKNOWN]
+    if by_label:
+        known.sort(key=lambda f: normalize(f.label or ""))
+    else:
+        known.sort(key=lambda f: f.key)
+    return known + unknown
+
+
+async def list_facets(session: AsyncSession, facet: str) -> list[Facet]:
+    """Every value of `facet` among approved memoirs, unknown last."""
+    approved = Memoir.status == APPROVED
+    count = func.count(Memoir.id)
+    if facet == FACET_THEME:
+        rows = await session.execute(
+            select(Memoir.theme, func.min(Memoir.id), count).where(approved).group_by(Memoir.theme)
+        )
+        found = [Facet(first if theme else UNKNOWN, theme, n) for theme, first, n in rows]
+        return _facet_sort(found, by_label=True)
+    if facet == FACET_DECADE:
+        rows = await session.execute(
+            select(Memoir.decade, count).where(approved).group_by(Memoir.decade)
+        )
+        found = [Facet(decade or UNKNOWN, str(decade) if decade else None, n) for decade, n in rows]
+        return _facet_sort(found, by_label=False)
+    if facet == FACET_AUTHOR:
+        rows = await session.execute(
+            select(Memoir.member_id, func.max(Memoir.author_name), count)
+            .where(approved)
+            .group_by(Memoir.member_id)
+        )
+        found = [Facet(mid or UNKNOWN, name if mid else None, n) for mid, name, n in rows]
+        return _facet_sort(found, by_label=True)
+    raise ValueError(facet)
+
+
+async def _facet_filter(session: AsyncSession, facet: str, key: int) -> tuple | None:
+    """The WHERE clause for one facet value; None when the key is forged or stale."""
+    if facet == FACET_THEME:
+        if key == UNKNOWN:
+            return (Memoir.theme.is_(None),)
+        anchor = await session.get(Memoir, key)
+        if anchor is None or anchor.status != APPROVED or not anchor.theme:
+            return None
+        return (Memoir.theme == anchor.theme,)
+    if facet == FACET_DECADE:
+        if key == UNKNOWN:
+            return (Memoir.decade.is_(None),)
+        valid = EARLIEST_YEAR <= key <= LATEST_YEAR and key % 10 == 0
+        return (Memoir.decade == key,) if valid else None
+    if facet == FACET_AUTHOR:
+        return (Memoir.member_id.is_(None),) if key == UNKNOWN else (Memoir.member_id == key,)
+    return None
+
+
+async def browse_approved(
+    session: AsyncSession, facet: str, key: int, page: int, per_page: int = 5
+) -> Page | None:
+    """Approved memoirs with one facet value, oldest first (a book reads in order);
+    None for a forged or stale key, an empty page when the value has no memoirs left."""
+    where = await _facet_filter(session, facet, key)
+    if where is None:
+        return None
+    return await _page(
+        session, (Memoir.status == APPROVED, *where), page, per_page, newest_first=False
+    )

@@ -17,6 +17,7 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("What the bot can do")),
     ("next", N_("The next meeting in your time")),
     ("calendar", N_("Subscribe to meetings in your calendar")),
+    ("unavailable", N_("Days you cannot make a meeting")),
     ("memoir", N_("Share a memory: text, voice, photos")),
     ("my", N_("Your memoirs")),
     ("archive", N_("Browse and search the club's archive")),

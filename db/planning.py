@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,3 +122,38 @@ async def fairness_by_place(session: AsyncSession, last_meetings: int = 12) -> l
         for place in people
     ]
     return sorted(result, key=lambda p: (-p.burden, p.place))
+
+
+async def toggle_unavailable_days(
+    session: AsyncSession, member: Member, days: list[date]
+) -> tuple[list[date], list[date]]:
+    """Each day given is added if new, removed if already marked. Returns (added, removed)."""
+    marked = set(
+        await session.scalars(
+            select(MemberUnavailableDate.day).where(MemberUnavailableDate.member_id == member.id)
+        )
+    )
+    added, removed = [], []
+    for day in sorted(set(days)):
+        if day in marked:
+            await session.execute(
+                delete(MemberUnavailableDate).where(
+                    MemberUnavailableDate.member_id == member.id,
+                    MemberUnavailableDate.day == day,
+                )
+            )
+            removed.append(day)
+        else:
+            session.add(MemberUnavailableDate(member_id=member.id, day=day))
+            added.append(day)
+    await session.commit()
+    return added, removed
+
+
+async def unavailable_days_from(session: AsyncSession, member: Member, first: date) -> list[date]:
+    query = (
+        select(MemberUnavailableDate.day)
+        .where(MemberUnavailableDate.member_id == member.id, MemberUnavailableDate.day >= first)
+        .order_by(MemberUnavailableDate.day)
+    )
+    return list(await session.scalars(query))

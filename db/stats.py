@@ -57,7 +57,8 @@ async def _counts_by(session: AsyncSession, column) -> list[tuple[str | None, in
         select(column, func.count())
         .where(_registered)
         .group_by(column)
-        .order_by(func.count().desc(), column)
+        # NULLS FIRST: SQLite's default, spelled out so PostgreSQL agrees.
+        .order_by(func.count().desc(), column.asc().nulls_first())
     )
     return [(key, int(count)) for key, count in (await session.execute(query)).all()]
 

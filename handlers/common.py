@@ -21,6 +21,7 @@ def help_text(is_organiser: bool) -> str:
         _("/settings: change your language, name, time zone or hours"),
         _("/lang, /tz, /name, /hours: change one thing quickly, e.g. /hours 10-20"),
         _("/next: the next meeting in your time; /calendar: add meetings to your calendar"),
+        _("/unavailable 2027-02-13: a day you cannot make; the planner avoids it"),
         _(
             "/memoir: share a memory (text, voice, photos); /my: your memoirs; /archive: the club's archive"
         ),

@@ -42,12 +42,17 @@ _export_lock = asyncio.Lock()
 
 class RevSt(StatesGroup):
     reason = State()
-    title = State()
+    edit = State()  # a title or tag; which one is in FSM data ("review_edit")
 
 
 class RevCb(CallbackData, prefix="rvw"):
-    action: str  # approve | reject | title
+    action: str  # approve | reject | title | period | place | people
     memoir_id: int
+
+
+# Typed instead of a value: clears an optional tag.
+CLEAR = "-"
+EDITS = ("title", "period", "place", "people")
 
 
 def review_keyboard(memoir_id: int) -> InlineKeyboardMarkup:
@@ -55,8 +60,41 @@ def review_keyboard(memoir_id: int) -> InlineKeyboardMarkup:
     builder.button(text=_("✅ Approve"), callback_data=RevCb(action="approve", memoir_id=memoir_id))
     builder.button(text=_("❌ Reject"), callback_data=RevCb(action="reject", memoir_id=memoir_id))
     builder.button(text=_("✏️ Edit title"), callback_data=RevCb(action="title", memoir_id=memoir_id))
-    builder.adjust(2, 1)
+    builder.button(text=_("🗓 Year"), callback_data=RevCb(action="period", memoir_id=memoir_id))
+    builder.button(text=_("📍 Place"), callback_data=RevCb(action="place", memoir_id=memoir_id))
+    builder.button(text=_("👥 People"), callback_data=RevCb(action="people", memoir_id=memoir_id))
+    builder.adjust(2, 1, 3)
     return builder.as_markup()
+
+
+def edit_prompt(action: str) -> str:
+    return {
+        "reject": _("Please write the reason in a sentence or two; the author will receive it."),
+        "title": _("Please type the new title."),
+        "period": _("Please type a year such as 1935 or a decade such as 1930s; “-” clears it."),
+        "place": _("Please type the place in Harbin; “-” clears it."),
+        "people": _("Please type the names of the people; “-” clears them."),
+    }[action]
+
+
+async def apply_edit(session: AsyncSession, memoir: Memoir, action: str, text: str) -> str | None:
+    """Save an organiser's edit of a title or tag; the error to show, or None when saved."""
+    value = " ".join(text.split())
+    cleared = value == CLEAR
+    if action == "title":
+        if not value or cleared:
+            return _("Please type the new title.")
+        await records.set_details(session, memoir, title=value)
+    elif action == "period":
+        period = (None, None) if cleared else records.parse_period(value)
+        if period is None:
+            return edit_prompt("period")
+        await records.set_details(session, memoir, decade=period[0], year=period[1])
+    elif action in ("place", "people"):
+        await records.set_details(session, memoir, **{action: None if cleared else value})
+    else:
+        raise ValueError(action)
+    return None
 
 
 async def show_next(
@@ -145,15 +183,14 @@ async def on_review_button(
         await notify_author(app, bot, session, memoir)
         await show(query, _("Approved: “{title}”.").format(title=memoir.title or _("Untitled")))
         await show_next(query, session, app, bot)
-    elif callback_data.action in ("reject", "title"):
-        await state.set_state(RevSt.reason if callback_data.action == "reject" else RevSt.title)
+    elif callback_data.action == "reject":
+        await state.set_state(RevSt.reason)
         await state.update_data(review_memoir_id=memoir.id)
-        prompt = (
-            _("Please write the reason in a sentence or two; the author will receive it.")
-            if callback_data.action == "reject"
-            else _("Please type the new title.")
-        )
-        await show(query, prompt)
+        await show(query, edit_prompt("reject"))
+    elif callback_data.action in EDITS:
+        await state.set_state(RevSt.edit)
+        await state.update_data(review_memoir_id=memoir.id, review_edit=callback_data.action)
+        await show(query, edit_prompt(callback_data.action))
     else:
         await query.answer(_("This button is no longer active."), show_alert=True)
 
@@ -183,17 +220,22 @@ async def on_reason(
     await show_next(message, session, app, bot)
 
 
-@router.message(StateFilter(RevSt.title), TypedAnswer())
-async def on_title(
+@router.message(StateFilter(RevSt.edit), TypedAnswer())
+async def on_edit(
     message: Message, state: FSMContext, session: AsyncSession, app: AppContext, bot: Bot
 ) -> None:
     memoir = await _memoir_under_review(state, session)
-    await state.clear()
-    if memoir is None:
+    action = (await state.get_data()).get("review_edit", "title")
+    if memoir is None or action not in EDITS:
+        await state.clear()
         await message.answer(_("This memoir has already been reviewed."))
         return
-    await records.set_details(session, memoir, title=message.text or "")
-    await message.answer(_("Title changed."))
+    error = await apply_edit(session, memoir, action, message.text or "")
+    if error is not None:
+        await message.answer(error)  # the state stays: they can type again
+        return
+    await state.clear()
+    await message.answer(_("Saved."))
     await show_memoir(message, memoir, session, app, bot)
 
 

@@ -16,13 +16,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import memoirs as records
+from archive import prompts
 from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store, incoming_file
 from archive.storage import KIND_PHOTO, KIND_VOICE, MediaStore
 from bot.app import AppContext
-from db.models import MediaFile, Member, Memoir
+from bot.clock import Clock
+from db.members import promoted_organiser_ids
+from db.models import MediaFile, Meeting, Member, Memoir
 from handlers.filters import TypedAnswer
 from handlers.keyboards import Keyboard
 from handlers.replies import clip, show
@@ -58,9 +62,11 @@ class MyCb(CallbackData, prefix="mmy"):
 
 
 class ArcCb(CallbackData, prefix="arc"):
-    action: str  # page | view
+    action: str  # home | all | page | facets | list | view
     memoir_id: int = 0
     page: int = 0
+    facet: str = ""  # records.FACETS: theme, decade, author
+    key: int = 0  # a value of that facet, see records.Facet
 
 
 class HasFile(Filter):
@@ -190,11 +196,22 @@ async def cmd_memoir(
     session: AsyncSession,
     member: Member | None,
 ) -> None:
+    await start_memoir(message, state, session, member, command.args)
+
+
+async def start_memoir(
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    theme_text: str | None,
+) -> None:
+    """Open a draft (on a theme, if given) and ask for its parts: /memoir and the invitation."""
     if not _registered(member):
-        await message.answer(_("Please join the club first: send /start."))
+        await show(event, _("Please join the club first: send /start."))
         return
     assert member is not None
-    theme = (command.args or "").strip()[: records.MAX_FIELD] or None
+    theme = (theme_text or "").strip()[: records.MAX_FIELD] or None
     memoir = await records.create_draft(session, member, theme)
     await state.clear()
     await state.set_state(MemoSt.collect)
@@ -205,7 +222,12 @@ async def cmd_memoir(
     )
     if theme:
         intro = _("Theme: {theme}").format(theme=theme) + "\n\n" + intro
-    await message.answer(intro, reply_markup=collect_keyboard())
+    if isinstance(event, CallbackQuery):
+        # A new message: the invitation stays readable above the dialogue.
+        await event.answer()
+        await event.bot.send_message(event.from_user.id, intro, reply_markup=collect_keyboard())  # type: ignore[union-attr]
+        return
+    await event.answer(intro, reply_markup=collect_keyboard())
 
 
 async def _draft(state: FSMContext, session: AsyncSession, member: Member | None) -> Memoir | None:
@@ -376,10 +398,15 @@ async def _ask_people(event: Message | CallbackQuery, state: FSMContext) -> None
 
 
 async def _submit(
-    event: Message | CallbackQuery, state: FSMContext, session: AsyncSession, memoir: Memoir
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    memoir: Memoir,
+    app: AppContext,
 ) -> None:
     await records.submit(session, memoir)
     await state.clear()
+    await notify_organisers(app, event.bot, session, memoir)  # type: ignore[arg-type]
     await show(
         event,
         _(
@@ -391,7 +418,11 @@ async def _submit(
 
 @router.message(StateFilter(MemoSt.title, MemoSt.place, MemoSt.people), TypedAnswer())
 async def on_detail_text(
-    message: Message, state: FSMContext, session: AsyncSession, member: Member | None
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    app: AppContext,
 ) -> None:
     memoir = await _draft(state, session, member)
     if memoir is None:
@@ -402,7 +433,7 @@ async def on_detail_text(
         await message.answer(_("Please type a few words, or press “Skip”."))
         return
     step = await state.get_state()
-    await _save_step(message, state, session, memoir, step, value)
+    await _save_step(message, state, session, memoir, step, value, app)
 
 
 @router.message(StateFilter(MemoSt.period), TypedAnswer())
@@ -431,6 +462,7 @@ async def on_skip_or_decade(
     state: FSMContext,
     session: AsyncSession,
     member: Member | None,
+    app: AppContext,
 ) -> None:
     memoir = await _draft(state, session, member)
     if memoir is None:
@@ -444,7 +476,7 @@ async def on_skip_or_decade(
         await records.set_details(session, memoir, decade=callback_data.value, year=None)
         await _ask_place(query, state)
         return
-    await _save_step(query, state, session, memoir, step, None)
+    await _save_step(query, state, session, memoir, step, None, app)
 
 
 async def _save_step(
@@ -454,6 +486,7 @@ async def _save_step(
     memoir: Memoir,
     step: str | None,
     value: str | None,
+    app: AppContext,
 ) -> None:
     """Store one answer (None = skipped) and move to the next question."""
     if step == MemoSt.title.state:
@@ -466,9 +499,54 @@ async def _save_step(
         await _ask_people(event, state)
     elif step == MemoSt.people.state:
         await records.set_details(session, memoir, people=value)
-        await _submit(event, state, session, memoir)
+        await _submit(event, state, session, memoir, app)
     elif isinstance(event, CallbackQuery):
         await event.answer(_("This button is no longer active."), show_alert=True)
+
+
+# ---------------------------------------------------------------- organisers' notice
+
+
+async def organiser_ids(session: AsyncSession, app: AppContext) -> set[int]:
+    return set(app.settings.admin_ids) | await promoted_organiser_ids(session)
+
+
+async def notify_organisers(
+    app: AppContext, bot: Bot, session: AsyncSession, memoir: Memoir
+) -> int:
+    """A short note to each organiser, in their language; a few direct sends, no queue.
+    Returns how many were told (a blocked organiser is skipped, not retried)."""
+    author = await records.author_of(session, memoir)
+    ids = await organiser_ids(session, app) - {author.telegram_id if author else 0}
+    if not ids:
+        return 0
+    rows = await session.execute(
+        select(Member.telegram_id, Member.locale).where(Member.telegram_id.in_(ids))
+    )
+    locales = {telegram_id: locale for telegram_id, locale in rows}
+    waiting = await records.count_pending(session)
+    told = 0
+    for telegram_id in sorted(ids):
+        locale = locales.get(telegram_id) or app.settings.default_locale
+
+        def t(message: str, locale: str = locale) -> str:
+            return app.i18n.gettext(message, locale=locale)
+
+        text = t(
+            "New memoir for review: “{title}” from {author}. Waiting for review: {count}. "
+            "/review opens the queue."
+        ).format(
+            title=memoir.title or t("Untitled"),
+            author=memoir.author_name or t("anonymous"),
+            count=waiting,
+        )
+        try:
+            await bot.send_message(telegram_id, text)
+        except TelegramAPIError as exc:
+            log.info("could not tell organiser %s about memoir %s: %s", telegram_id, memoir.id, exc)
+            continue
+        told += 1
+    return told
 
 
 # ---------------------------------------------------------------- /my
@@ -560,26 +638,125 @@ async def on_my(
 
 # ---------------------------------------------------------------- /archive
 
+FACETS_PER_PAGE = 8
 
-def render_archive(page: records.Page, query: str | None) -> tuple[str, InlineKeyboardMarkup]:
-    builder = Keyboard()
-    for memoir in page.items:
+
+def facet_title(facet: str) -> str:
+    return {
+        records.FACET_THEME: _("By theme"),
+        records.FACET_DECADE: _("By decade"),
+        records.FACET_AUTHOR: _("By author"),
+    }[facet]
+
+
+def facet_value_label(facet: str, value: records.Facet | Memoir) -> str:
+    """A facet value for people: the theme, "1930s", the author, or the unknown one."""
+    if isinstance(value, Memoir):
+        raw = {
+            records.FACET_THEME: value.theme,
+            records.FACET_DECADE: str(value.decade) if value.decade else None,
+            records.FACET_AUTHOR: value.author_name if value.member_id else None,
+        }[facet]
+    else:
+        raw = value.label
+    if facet == records.FACET_THEME:
+        return raw or _("Without a theme")
+    if facet == records.FACET_DECADE:
+        return _("{decade}s").format(decade=raw) if raw else _("Time unknown")
+    return raw or _("anonymous")
+
+
+def _memoir_buttons(builder: Keyboard, items: list[Memoir]) -> None:
+    for memoir in items:
         label = " · ".join(
             p
             for p in (memoir.title or _("Untitled"), memoir.author_name, period_label(memoir))
             if p
         )
         builder.button(text=label[:60], callback_data=ArcCb(action="view", memoir_id=memoir.id))
+
+
+def _page_note(page: records.Page) -> str:
+    if page.pages <= 1:
+        return ""
+    return " " + _("Page {page} of {pages}.").format(page=page.page + 1, pages=page.pages)
+
+
+def render_archive(page: records.Page, query: str | None) -> tuple[str, InlineKeyboardMarkup]:
+    builder = Keyboard()
+    _memoir_buttons(builder, page.items)
     nav = _nav_buttons(builder, page, lambda p: ArcCb(action="page", page=p))
-    builder.adjust(*([1] * len(page.items)), nav or 1)
+    builder.button(text=_("« Back"), callback_data=ArcCb(action="home"))
+    builder.adjust(*([1] * len(page.items)), *([nav] if nav else []), 1)
     if query:
         head = _("Found for “{query}”: {count}.").format(query=query, count=page.total)
     else:
         head = _("Memoirs in the club's archive: {count}.").format(count=page.total)
-    if page.pages > 1:
-        head += " " + _("Page {page} of {pages}.").format(page=page.page + 1, pages=page.pages)
     hint = _("To search, send /archive and a word, e.g. /archive Sungari.")
-    return f"{head}\n{hint}", builder.as_markup()
+    return f"{head}{_page_note(page)}\n{hint}", builder.as_markup()
+
+
+def render_archive_home(
+    total: int, facets: dict[str, list[records.Facet]]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The three ways in, each with how many themes, decades and authors there are."""
+    builder = Keyboard()
+    for facet in records.FACETS:
+        builder.button(
+            text=f"{facet_title(facet)} ({len(facets[facet])})",
+            callback_data=ArcCb(action="facets", facet=facet),
+        )
+    builder.button(text=_("All memoirs"), callback_data=ArcCb(action="all"))
+    builder.adjust(1)
+    lines = [_("Memoirs in the club's archive: {count}.").format(count=total)]
+    for facet in records.FACETS:
+        shown = ", ".join(
+            f"{facet_value_label(facet, f)} ({f.count})" for f in facets[facet][:FACETS_PER_PAGE]
+        )
+        if shown:
+            more = "…" if len(facets[facet]) > FACETS_PER_PAGE else ""
+            lines.append(f"{facet_title(facet)}: {shown}{more}")
+    lines.append(_("To search, send /archive and a word, e.g. /archive Sungari."))
+    return "\n".join(lines), builder.as_markup()
+
+
+def render_facets(
+    facet: str, facets: list[records.Facet], page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    pages = max(1, -(-len(facets) // FACETS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = facets[page * FACETS_PER_PAGE : (page + 1) * FACETS_PER_PAGE]
+    builder = Keyboard()
+    for value in shown:
+        builder.button(
+            text=f"{facet_value_label(facet, value)} ({value.count})"[:60],
+            callback_data=ArcCb(action="list", facet=facet, key=value.key),
+        )
+    paging = records.Page([], len(facets), page, FACETS_PER_PAGE)
+    nav = _nav_buttons(builder, paging, lambda p: ArcCb(action="facets", facet=facet, page=p))
+    builder.button(text=_("« Back"), callback_data=ArcCb(action="home"))
+    builder.adjust(*([1] * len(shown)), *([nav] if nav else []), 1)
+    if not facets:
+        return _("The archive has no memoirs yet."), builder.as_markup()
+    return f"{facet_title(facet)}:{_page_note(paging)}", builder.as_markup()
+
+
+def render_facet_page(facet: str, key: int, page: records.Page) -> tuple[str, InlineKeyboardMarkup]:
+    builder = Keyboard()
+    _memoir_buttons(builder, page.items)
+    nav = _nav_buttons(builder, page, lambda p: ArcCb(action="list", facet=facet, key=key, page=p))
+    builder.button(text=_("« Back"), callback_data=ArcCb(action="facets", facet=facet))
+    builder.adjust(*([1] * len(page.items)), *([nav] if nav else []), 1)
+    head = _("{value} — memoirs: {count}.").format(
+        value=facet_value_label(facet, page.items[0]), count=page.total
+    )
+    return head + _page_note(page), builder.as_markup()
+
+
+async def archive_home(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup]:
+    facets = {facet: await records.list_facets(session, facet) for facet in records.FACETS}
+    total = sum(f.count for f in facets[records.FACET_DECADE])
+    return render_archive_home(total, facets)
 
 
 @router.message(Command("archive"))
@@ -596,7 +773,38 @@ async def cmd_archive(
     query = " ".join((command.args or "").split())[:100] or None
     # The query lives in FSM data: callback data has room for 64 bytes only.
     await state.update_data(archive_query=query)
+    if query is None:
+        await show(message, *await archive_home(session))
+        return
     await show(message, *render_archive(await records.search_approved(session, query, 0), query))
+
+
+async def _browse(
+    query: CallbackQuery, callback_data: ArcCb, state: FSMContext, session: AsyncSession
+) -> None:
+    """Every /archive button but "view": the screens are edited in place."""
+    action, facet = callback_data.action, callback_data.facet
+    if action == "home":
+        await show(query, *await archive_home(session))
+    elif action in ("all", "page"):
+        if action == "all":
+            await state.update_data(archive_query=None)
+        text = (await state.get_data()).get("archive_query")
+        page = await records.search_approved(session, text, callback_data.page)
+        await show(query, *render_archive(page, text))
+    elif action == "facets" and facet in records.FACETS:
+        facets = await records.list_facets(session, facet)
+        await show(query, *render_facets(facet, facets, callback_data.page))
+    elif action == "list" and facet in records.FACETS:
+        page = await records.browse_approved(session, facet, callback_data.key, callback_data.page)
+        if page is None or not page.items:
+            await query.answer(
+                _("This list has changed. Send /archive to see the current one."), show_alert=True
+            )
+            return
+        await show(query, *render_facet_page(facet, callback_data.key, page))
+    else:
+        await query.answer(_("This button is no longer active."), show_alert=True)
 
 
 @router.callback_query(ArcCb.filter())
@@ -612,10 +820,8 @@ async def on_archive(
     if not _registered(member):
         await query.answer(_("Please join the club first: send /start."), show_alert=True)
         return
-    if callback_data.action == "page":
-        text = (await state.get_data()).get("archive_query")
-        page = await records.search_approved(session, text, callback_data.page)
-        await show(query, *render_archive(page, text))
+    if callback_data.action != "view":
+        await _browse(query, callback_data, state, session)
         return
     memoir = await records.load_memoir(session, callback_data.memoir_id)
     if memoir is None or memoir.status != records.APPROVED:
@@ -624,3 +830,61 @@ async def on_archive(
     await query.answer()
     await bot.send_message(query.from_user.id, memoir_card(memoir))
     await send_memoir_media(bot, query.from_user.id, store_of(app), memoir.media)
+
+
+# ---------------------------------------------------------------- the monthly invitation
+
+
+def prompts_status_text(wanted: bool) -> str:
+    if wanted:
+        return _(
+            "You get an invitation to share a memory when a meeting has a theme. "
+            "/memoir_prompts off stops them."
+        )
+    return _("You don't get invitations to share memories. /memoir_prompts on turns them back on.")
+
+
+@router.message(Command("memoir_prompts"))
+async def cmd_memoir_prompts(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
+    if not _registered(member):
+        await message.answer(_("Please join the club first: send /start."))
+        return
+    assert member is not None
+    choice = (command.args or "").strip().casefold()
+    if choice in ("on", "off"):
+        await prompts.set_prompts_wanted(session, member, choice == "on", now=clock.now())
+    elif choice:
+        await message.answer(_("Please send /memoir_prompts on or /memoir_prompts off."))
+        return
+    await message.answer(prompts_status_text(await prompts.prompts_wanted(session, member.id)))
+
+
+@router.callback_query(prompts.PromptCb.filter())
+async def on_prompt_button(
+    query: CallbackQuery,
+    callback_data: prompts.PromptCb,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
+    if not _registered(member):
+        await query.answer(_("Please join the club first: send /start."), show_alert=True)
+        return
+    assert member is not None
+    if callback_data.action == "off":
+        await prompts.set_prompts_wanted(session, member, False, now=clock.now())
+        await show(query, prompts_status_text(False))
+    elif callback_data.action == "write":
+        meeting = await session.get(Meeting, callback_data.meeting_id)
+        # The meeting's current theme: an organiser may have corrected it since.
+        theme = meeting.theme if meeting is not None else None
+        await start_memoir(query, state, session, member, theme)
+    else:
+        await query.answer(_("This button is no longer active."), show_alert=True)

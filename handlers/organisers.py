@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from archive.prompts import queue_prompts
 from bot.app import AppContext
 from bot.clock import Clock
 from bot.config import Settings
@@ -196,6 +197,7 @@ async def cmd_theme(
         )
         return
     await set_theme(session, meeting, theme, now=now)
+    await queue_prompts(session, meeting, now=now)  # the memoir invitation (issue 6)
     await message.answer(_("Theme saved: {theme}").format(theme=theme))
 
 

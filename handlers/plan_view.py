@@ -19,6 +19,12 @@ def reason_text(reason: Reason) -> str:
         "night_cap": lambda: _(
             "{city} already had {nights_this_year} night meetings this year; this time gives them {local_time} instead of {runner_up_time}."
         ).format(**p),
+        "later_back_to_back": lambda: _(
+            "The runner-up would give {city} night meetings in both {first_month} and {second_month}; this plan does not."
+        ).format(**p),
+        "later_night_cap": lambda: _(
+            "The runner-up would give {city} {runner_up_nights} night meetings in {year}, more than {cap}; this plan does not."
+        ).format(**p),
         "fairer": lambda: _(
             "It shares the year's burden more fairly (heaviest burden {max_burden} instead of {runner_up_max_burden}); {city} gets {local_time} instead of {runner_up_time}."
         ).format(**p),

@@ -15,15 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import AppContext
 from bot.clock import Clock
+from bot.config import Settings
 from db.members import get_member, promoted_organiser_ids
 from db.models import Member
 from db.planning import fairness_by_place, planner_ledger, planner_roster
 from handlers.admin import OrganisersOnly
 from handlers.callbacks import PlanCb
 from handlers.keyboards import Keyboard
+from handlers.organisers import zoom_note
 from handlers.plan_view import fairness_text, plan_text
 from handlers.replies import show
-from scheduling import localtime
+from scheduling import localtime, zoom
 from scheduling.errors import PlanningError
 from scheduling.meetings import MeetingError, create_meeting, next_meeting
 from scheduling.months import YearMonth
@@ -89,6 +91,7 @@ async def cmd_plan(
 @router.callback_query(PlanCb.filter())
 async def on_plan_confirm(
     query: CallbackQuery,
+    settings: Settings,
     callback_data: PlanCb,
     session: AsyncSession,
     member: Member | None,
@@ -102,19 +105,22 @@ async def on_plan_confirm(
         )
         return
     try:
-        await create_meeting(session, starts_at, now=now, source="planner")
+        meeting = await create_meeting(session, starts_at, now=now, source="planner")
     except MeetingError:
         await query.answer(
             _("That time has already passed. Please choose a future time."), show_alert=True
         )
         return
+    # The same path as a hand-set meeting: Zoom (when configured) fills in the link.
+    outcome = await zoom.on_meeting_confirmed(session, meeting, settings, now=now)
     zone = (member.zone if member else None) or "UTC"
     when = localtime.format_meeting_time(starts_at, zone, member.locale if member else "en")
     await show(
         query,
         _("Confirmed: the meeting is on {when} ({zone}). Members are being told.").format(
             when=when, zone=zone
-        ),
+        )
+        + zoom_note("create", outcome),
     )
 
 

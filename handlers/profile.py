@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.i18n import N_
 from db.members import forget_member, update_member
 from db.models import Member
+from db.planning import toggle_unavailable_days, unavailable_days_from
 from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
 from handlers.keyboards import Keyboard
 from handlers.replies import show
@@ -375,3 +376,60 @@ async def on_reminder_toggle(
     ordered = tuple(o for o in DEFAULT_OFFSETS if o in chosen)
     await set_member_reminders(session, member, ordered, now=clock.now())
     await show(query, *reminders_prompt(member))
+
+
+# ---------------------------------------------------------------- dates a member cannot make
+
+MAX_DATES_PER_COMMAND = 10
+
+
+@router.message(Command("unavailable"))
+async def cmd_unavailable(
+    message: Message,
+    command: CommandObject,
+    member: Member | None,
+    session: AsyncSession,
+    clock: Clock,
+) -> None:
+    """/unavailable 2027-02-13 [more dates]: mark or unmark days the member cannot make."""
+    if await _require_member(message, member) is None:
+        return
+    assert member is not None
+    today = localtime.to_local(clock.now(), member.zone or "UTC").date()
+    words = (command.args or "").split()[:MAX_DATES_PER_COMMAND]
+    if not words:
+        days = await unavailable_days_from(session, member, today)
+        listed = ", ".join(localtime.format_day(d, member.locale) for d in days) or "—"
+        await message.answer(
+            _("Days you cannot make: {days}").format(days=listed)
+            + "\n"
+            + _(
+                "To mark or unmark a day: /unavailable 2027-02-13 (several days are fine). The planner avoids them."
+            )
+        )
+        return
+    try:
+        days = [localtime.parse_date(word) for word in words]
+    except ValueError:
+        await message.answer(
+            _("Please write the dates like this: /unavailable 2027-02-13 2027-03-06")
+        )
+        return
+    if any(day < today for day in days):
+        await message.answer(_("That day has already passed. Please give days from today on."))
+        return
+    added, removed = await toggle_unavailable_days(session, member, days)
+    lines = []
+    if added:
+        lines.append(
+            _("Marked as days you cannot make: {days}").format(
+                days=", ".join(localtime.format_day(d, member.locale) for d in added)
+            )
+        )
+    if removed:
+        lines.append(
+            _("No longer marked: {days}").format(
+                days=", ".join(localtime.format_day(d, member.locale) for d in removed)
+            )
+        )
+    await message.answer("\n".join(lines))

@@ -28,8 +28,9 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from archive import prompts
 from bot.clock import Clock
-from db.models import Meeting, Member, OutboxMessage
+from db.models import BurdenEntry, Meeting, Member, OutboxMessage
 from scheduling import notices, outbox
 from scheduling.pacer import Pacer
 
@@ -142,6 +143,8 @@ class Delivery:
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         if row.kind.startswith(BROADCAST_PREFIX):
             return str(json.loads(row.payload or "{}").get("text", "")), None
+        if prompts.is_prompt_kind(row.kind):
+            return await self._render_memoir_prompt(session, row, member)
         meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
         if meeting is None:
             raise _Stale("meeting deleted")
@@ -153,7 +156,25 @@ class Delivery:
             .order_by(Meeting.starts_at.desc())
             .limit(1)
         )
-        return notices.render(self.i18n, row.kind, member, meeting, row.payload, previous)
+        burden = (
+            await session.execute(
+                select(BurdenEntry.cost, BurdenEntry.night).where(
+                    BurdenEntry.meeting_id == meeting.id, BurdenEntry.member_id == member.id
+                )
+            )
+        ).first()
+        hard = burden is not None and (burden.night or burden.cost >= notices.HARD_HOUR_COST)
+        return notices.render(
+            self.i18n, row.kind, member, meeting, row.payload, previous, hard_hour=hard
+        )
+
+    async def _render_memoir_prompt(
+        self, session: AsyncSession, row: OutboxMessage, member: Member
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        # Checked again at send time: the member may have opted out after it was queued.
+        if not await prompts.prompts_wanted(session, member.id):
+            raise _Stale("member opted out of memoir prompts")
+        return prompts.render_prompt(self.i18n, member.locale, row.meeting_id or 0, row.payload)
 
     async def _send(
         self,

@@ -10,7 +10,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime, match_skeleton
+from babel.dates import format_date, format_datetime, match_skeleton
 
 DEFAULT_LOCALE = "en"
 
@@ -272,3 +272,15 @@ def parse_local_datetime(date_str: str, time_str: str, zone: str) -> datetime:
         naive,
         (first, second),
     )
+
+
+def format_day(day: date, locale: str) -> str:
+    """A calendar day in the member's language: "суббота, 13 февраля" / "Saturday 13 February"."""
+    loc = babel_locale(locale)
+    return format_date(day, format=_day_pattern(loc), locale=loc)
+
+
+@lru_cache(maxsize=64)
+def _day_pattern(loc: Locale) -> str:
+    key = match_skeleton("MMMMEd", loc.datetime_skeletons)
+    return _widen_weekday(str(loc.datetime_skeletons[key])) if key else "EEEE d MMMM"

@@ -70,6 +70,7 @@ def render(
     meeting: Meeting,
     payload: str | None,
     previous_start: datetime | None = None,
+    hard_hour: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     locale = member.locale
     t = lambda msg: i18n.gettext(msg, locale=locale)  # noqa: E731 - local shorthand
@@ -77,6 +78,10 @@ def render(
     data = json.loads(payload) if payload else {}
     if kind == ANNOUNCE:
         text = t("A new club meeting is set!") + "\n" + meeting_details(i18n, member, meeting)
+        if hard_hour:
+            text += "\n\n" + t(
+                "We know this hour is hard for you. The planner remembers it: the coming months will favour your hours."
+            )
         return text + "\n\n" + t("Will you come?"), rsvp_markup(i18n, locale, meeting)
     if kind == CANCELLED:
         when = localtime.format_meeting_time(meeting.starts_at, zone, locale)
@@ -110,6 +115,11 @@ def render(
         markup = None if offset == "0" else rsvp_markup(i18n, locale, meeting)
         return text, markup
     raise ValueError(f"unknown outbox kind {kind!r}")
+
+
+# A meeting that costs a member this much (the benchmark's scale: 4 = 07-08 or 22-23
+# local) or touches their night earns them the note that later months favour them.
+HARD_HOUR_COST = 4.0
 
 
 def is_stale(kind: str, meeting: Meeting, now: datetime) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from scheduling.errors import NoSlotError, RosterError
 from scheduling.ledger import MemberBurden
 from scheduling.months import YearMonth
-from scheduling.optimizer import ranked_first_months, solve
+from scheduling.optimizer import greedy_plan, ranked_first_months, solve
 from scheduling.options import Option, OptionBuilder, Outcome, group_outcome
 from scheduling.plan_state import PlanState
 from scheduling.problem import PlannerSettings, SearchProblem, build_problem, group_histories
@@ -99,18 +99,17 @@ def _horizon_options(
 
 
 def _warm_plan(problem: SearchProblem, starts: Sequence[datetime]) -> list[int] | None:
-    """Indexes of the previous plan's starts in this problem (None if they do not fit)."""
-    by_start = {}
-    for m, options in enumerate(problem.options):
-        for o, option in enumerate(options):
-            by_start[(m, option.start_utc)] = o
+    """The previous plan's starts as option indexes of this problem, the months it did not
+    cover filled greedily; None if one of its starts is no longer an option."""
     plan = []
     for m, start in enumerate(starts[: len(problem.options)]):
-        found = by_start.get((m, start))
+        found = next((o for o, x in enumerate(problem.options[m]) if x.start_utc == start), None)
         if found is None:
             return None
         plan.append(found)
-    return plan if len(plan) == len(problem.options) else None
+    if not plan:
+        return None
+    return plan + greedy_plan(problem)[len(plan) :]
 
 
 def _rows(groups: Sequence[Group], outcomes: Sequence[Outcome]) -> tuple[LocalRow, ...]:

@@ -17,6 +17,7 @@ from bot.config import Settings, load_settings
 from bot.runner import RunningApp, open_app, run_polling
 from bot.sandbox.fake_api import FakeBotAPI, FakeUser, SentMessage
 from db.models import Member
+from tests.dburl import fresh_database
 
 TOKEN = "123456:TEST-token-for-the-fake-api"
 ADMIN_ID = 900
@@ -88,9 +89,16 @@ class Club:
 async def running_club(
     tmp_path: Path, *, now: datetime = DEFAULT_NOW, **settings_overrides: object
 ) -> AsyncIterator[Club]:
+    if "database_url" not in settings_overrides:
+        # SQLite in tmp_path, or a fresh PostgreSQL database with TEST_DATABASE_URL.
+        async with (
+            fresh_database(tmp_path) as url,
+            running_club(tmp_path, now=now, database_url=url, **settings_overrides) as club,
+        ):
+            yield club
+        return
     overrides: dict[str, object] = {
         "_env_file": None,
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'club.sqlite3'}",
         "admin_ids": str(ADMIN_ID),
         "media_dir": str(tmp_path / "media"),
         "default_locale": "ru",

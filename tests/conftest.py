@@ -1,10 +1,22 @@
 """Shared pytest fixtures."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from bot.sandbox.fake_api import FakeBotAPI
+from tests.dburl import fresh_database, on_postgres
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # `postgres` tests need a server; without one (a laptop) they are skipped, while CI
+    # sets TEST_DATABASE_URL, so none is skipped there. SQLite-only tests say so.
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres():
+            item.add_marker(pytest.mark.skip(reason="needs TEST_DATABASE_URL (PostgreSQL)"))
+        if "sqlite_only" in item.keywords and on_postgres():
+            item.add_marker(pytest.mark.skip(reason="SQLite only"))
 
 
 @pytest.fixture
@@ -12,6 +24,13 @@ async def fake_api() -> AsyncIterator[FakeBotAPI]:
     """A started offline Telegram Bot API on 127.0.0.1, stopped after the test."""
     async with FakeBotAPI() as fake:
         yield fake
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database: SQLite in tmp_path, or PostgreSQL with TEST_DATABASE_URL."""
+    async with fresh_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

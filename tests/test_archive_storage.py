@@ -83,8 +83,8 @@ def test_search_form_and_periods() -> None:
     assert parse_period("давно") is None
 
 
-async def test_check_finds_orphans_and_missing_files(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+async def test_check_finds_orphans_and_missing_files(tmp_path: Path, database_url: str) -> None:
+    url = database_url
     await upgrade_to_head(url)
     engine = create_engine(url)
     factory = create_session_factory(engine)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -229,8 +228,8 @@ def test_event_text_in_the_members_language(i18n, locale, summary, prefix) -> No
 # --------------------------------------------------------------------------- with the database
 
 
-async def test_reschedule_and_cancel_keep_uid_and_raise_sequence(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'feed.sqlite3'}"
+async def test_reschedule_and_cancel_keep_uid_and_raise_sequence(database_url: str) -> None:
+    url = database_url
     await upgrade_to_head(url)
     engine = create_engine(url)
     try:

@@ -125,10 +125,10 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, database_url: str) -> AsyncIterator[Rig]:
     settings = load_settings(
         _env_file=None,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'delivery.sqlite3'}",
+        database_url=database_url,
         media_dir=str(tmp_path / "media"),
         default_locale="ru",
     )

@@ -34,8 +34,10 @@ class Links(HTMLParser):
             self.links.append(values["href"] or "")
 
 
-async def test_export_zip_links_every_photo_and_recording(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+async def test_export_zip_links_every_photo_and_recording(
+    tmp_path: Path, database_url: str
+) -> None:
+    url = database_url
     await upgrade_to_head(url)
     engine = create_engine(url)
     factory = create_session_factory(engine)

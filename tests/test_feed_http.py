@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -63,8 +62,7 @@ class Server:
             return await create_meeting(session, NOW + timedelta(days=days), now=NOW, **kw)  # type: ignore[arg-type]
 
 
-async def _serve(tmp_path: Path, *, public_feed: bool) -> AsyncIterator[Server]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}"
+async def _serve(url: str, *, public_feed: bool) -> AsyncIterator[Server]:
     await upgrade_to_head(url)
     engine = create_engine(url)
     sessions = create_session_factory(engine)
@@ -89,14 +87,14 @@ async def _serve(tmp_path: Path, *, public_feed: bool) -> AsyncIterator[Server]:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    async for running in _serve(tmp_path, public_feed=False):
+async def server(database_url: str) -> AsyncIterator[Server]:
+    async for running in _serve(database_url, public_feed=False):
         yield running
 
 
 @pytest.fixture
-async def public_server(tmp_path: Path) -> AsyncIterator[Server]:
-    async for running in _serve(tmp_path, public_feed=True):
+async def public_server(database_url: str) -> AsyncIterator[Server]:
+    async for running in _serve(database_url, public_feed=True):
         yield running
 
 

@@ -95,3 +95,58 @@ async def test_monthly_job_sends_the_plan_to_organisers_only(club: Club) -> None
         assert await session.scalar(select(Meeting)) is None  # nothing announced yet
     await club.press(admin, "Confirm option 1")
     assert await send_monthly_plan(club.app.bot, club.app.ctx) == 0  # already set
+
+
+async def test_members_with_a_hard_hour_are_told_the_next_months_favour_them(club: Club) -> None:
+    await _add_members(club)
+    users = {
+        city: club.user(5000 + index, language_code="en")
+        for index, (city, _z, _c) in enumerate(PLACES)
+    }
+    admin = club.user(ADMIN_ID, language_code="en")
+    await club.register(admin, country="Germany", city_prefix="Berlin")
+    await club.say(admin, "/plan 2027-02")
+    await club.press(admin, "Confirm option 1")
+    await club.app.delivery.drain()
+    async with club.app.ctx.session_factory() as session:
+        entries = {
+            member_id: (cost, night)
+            for member_id, cost, night in await session.execute(
+                select(BurdenEntry.member_id, BurdenEntry.cost, BurdenEntry.night)
+            )
+        }
+        ids = {m.telegram_id: m.id for m in await session.scalars(select(Member))}
+    told = hard = 0
+    for index, (city, _zone, _country) in enumerate(PLACES):
+        cost, night = entries[ids[5000 + index]]
+        text = users[city].messages()[-1].text or ""
+        assert "A new club meeting is set!" in text
+        is_hard = night or cost >= 4
+        assert ("We know this hour is hard for you" in text) == is_hard, (city, cost, night)
+        told += "We know this hour is hard" in text
+        hard += is_hard
+    assert told == hard and hard >= 1  # with members from Los Angeles to Sydney, someone always is
+
+
+async def test_members_mark_days_they_cannot_make_and_the_planner_avoids_them(club: Club) -> None:
+    user = club.user(610, language_code="en")
+    await club.register(user)
+    reply = await club.say(user, "/unavailable 2027-02-13 2027-02-14")
+    assert "Saturday 13 February, Sunday 14 February" in (reply.text or "")
+    reply = await club.say(user, "/unavailable")
+    assert "Saturday 13 February" in (reply.text or "")
+    reply = await club.say(user, "/unavailable 2027-02-14")
+    assert "No longer marked: Sunday 14 February" in (reply.text or "")
+    reply = await club.say(user, "/unavailable 2027-02-30")
+    assert "/unavailable 2027-02-13 2027-03-06" in (reply.text or "")
+    reply = await club.say(user, "/unavailable 2026-12-01")
+    assert "already passed" in (reply.text or "")
+
+    from db.planning import planner_roster
+
+    async with club.app.ctx.session_factory() as session:
+        roster = await planner_roster(session)
+    (me,) = [m for m in roster if m.zone == "Australia/Sydney"]
+    from datetime import date
+
+    assert me.unavailable_dates == frozenset({date(2027, 2, 13)})

@@ -85,8 +85,8 @@ def _delivered(fake: FakeBotAPI) -> Counter[int]:
     return Counter(int(r.params["chat_id"]) for r in fake.requests_for("sendMessage"))
 
 
-async def test_kill_9_mid_reminder_then_restart(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'club.sqlite3'}"
+async def test_kill_9_mid_reminder_then_restart(tmp_path: Path, database_url: str) -> None:
+    url = database_url
     await _prepare(url)
     async with FakeBotAPI() as fake:
         first = await _bot_process(fake, url, tmp_path)

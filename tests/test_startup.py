@@ -62,6 +62,7 @@ def test_python_m_bot_exits_2_with_one_line(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.sqlite_only  # reads sqlite_master
 async def test_migrations_twice_change_nothing(tmp_path: Path) -> None:
     path = tmp_path / "club.sqlite3"
     url = f"sqlite+aiosqlite:///{path}"
@@ -77,6 +78,7 @@ async def test_migrations_twice_change_nothing(tmp_path: Path) -> None:
     assert any("members" in (row[0] or "") for row in schema_after)
 
 
+@pytest.mark.sqlite_only  # the sandbox's own SQLite file
 async def test_sandbox_chat_registers_a_member(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,7 +99,7 @@ async def test_sandbox_chat_registers_a_member(
     assert (tmp_path / "data" / "sandbox.sqlite3").exists()
 
 
-async def test_migrations_match_the_models(tmp_path: Path) -> None:
+async def test_migrations_match_the_models(database_url: str) -> None:
     """Autogenerate against a migrated database finds nothing: models and migrations agree."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
@@ -105,7 +107,7 @@ async def test_migrations_match_the_models(tmp_path: Path) -> None:
     from db.engine import create_engine
     from db.models import Base
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'club.sqlite3'}"
+    url = database_url
     await upgrade_to_head(url)
     engine = create_engine(url)
     async with engine.connect() as connection:

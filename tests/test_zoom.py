@@ -113,8 +113,8 @@ async def fake_zoom() -> AsyncIterator[FakeZoom]:
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'zoom.sqlite3'}"
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    url = database_url
     await upgrade_to_head(url)
     engine = create_engine(url)
     try:

@@ -1,0 +1,161 @@
+"""The monthly memoir prompt: when a meeting gets a theme, invite members to share a memory.
+
+Invitations are outbox rows (kind "memoir_prompt:<meeting id>", payload {"theme"}), sent by
+the delivery tick like every other message. A member's opt-out is a settled outbox row of
+kind OPT_OUT_KIND (never due, never sent): it needs no new column or migration, goes away
+with the member on /forget, and, unlike a token in `Member.reminders`, cannot trip the
+reminder code, which parses every token there as an offset.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import N_
+from db.models import Meeting, Member, OutboxMessage
+
+KIND_PREFIX = "memoir_prompt:"
+OPT_OUT_KIND = "memoir_prompt:off"
+
+
+INVITATION = N_(
+    "The theme of our next meeting is “{theme}”. Do you have a memory of it — a story, "
+    "a photograph, a letter? Share it with the club: it will be kept in our archive."
+)
+WRITE_BUTTON = N_("✍️ Share a memory")
+STOP_BUTTON = N_("Don't invite me again")
+
+
+class PromptCb(CallbackData, prefix="mpr"):
+    """A button on the invitation: "write" starts /memoir on the theme, "off" opts out."""
+
+    action: str
+    meeting_id: int = 0
+
+
+def prompt_kind(meeting_id: int) -> str:
+    return f"{KIND_PREFIX}{meeting_id}"
+
+
+def is_prompt_kind(kind: str) -> bool:
+    return kind.startswith(KIND_PREFIX) and kind != OPT_OUT_KIND
+
+
+def meeting_id_of(kind: str) -> int | None:
+    tail = kind.removeprefix(KIND_PREFIX)
+    return int(tail) if tail.isdigit() else None
+
+
+# ---------------------------------------------------------------- opt-out
+
+
+async def prompts_wanted(session: AsyncSession, member_id: int) -> bool:
+    marker = await session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.member_id == member_id, OutboxMessage.kind == OPT_OUT_KIND
+        )
+    )
+    return marker is None
+
+
+async def set_prompts_wanted(
+    session: AsyncSession, member: Member, wanted: bool, *, now: datetime
+) -> None:
+    """Opt in or out; opting out also drops invitations still waiting to be sent."""
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.member_id == member.id, OutboxMessage.kind == OPT_OUT_KIND
+        )
+    )
+    if not wanted:
+        # sent_at and dropped set: the delivery tick never claims this row.
+        session.add(
+            OutboxMessage(
+                member_id=member.id, kind=OPT_OUT_KIND, due_at=now, sent_at=now, dropped=True
+            )
+        )
+        await session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.member_id == member.id,
+                OutboxMessage.kind.like(f"{KIND_PREFIX}%"),
+                OutboxMessage.kind != OPT_OUT_KIND,
+                OutboxMessage.sent_at.is_(None),
+            )
+        )
+    await session.commit()
+
+
+# ---------------------------------------------------------------- queueing and rendering
+
+
+async def _invitees(session: AsyncSession) -> list[int]:
+    opted_out = select(OutboxMessage.member_id).where(OutboxMessage.kind == OPT_OUT_KIND)
+    query = select(Member.id).where(
+        Member.registered_at.is_not(None),
+        Member.reachable.is_(True),
+        Member.id.not_in(opted_out),
+    )
+    return list(await session.scalars(query.order_by(Member.id)))
+
+
+async def queue_prompts(session: AsyncSession, meeting: Meeting, *, now: datetime) -> int:
+    """One invitation per member per meeting. A changed theme updates invitations not yet
+    sent; members already invited to this meeting are not invited twice. Returns the
+    number of invitations queued or updated."""
+    if not meeting.theme:
+        return 0
+    kind = prompt_kind(meeting.id)
+    body = json.dumps({"theme": meeting.theme}, ensure_ascii=False)
+    existing = {
+        row.member_id: row
+        for row in await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.meeting_id == meeting.id, OutboxMessage.kind == kind
+            )
+        )
+    }
+    touched = 0
+    for member_id in await _invitees(session):
+        row = existing.get(member_id)
+        if row is None:
+            session.add(
+                OutboxMessage(
+                    meeting_id=meeting.id, member_id=member_id, kind=kind, due_at=now, payload=body
+                )
+            )
+        elif row.sent_at is None and not row.dropped:
+            row.payload = body
+        else:
+            continue
+        touched += 1
+    await session.commit()
+    return touched
+
+
+def render_prompt(
+    i18n: I18n, locale: str, meeting_id: int, payload: str | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The invitation in the member's language, with its two buttons."""
+
+    def t(message: str) -> str:
+        return i18n.gettext(message, locale=locale)
+
+    theme = str(json.loads(payload or "{}").get("theme") or "")
+    buttons = [
+        [
+            InlineKeyboardButton(
+                text=t(WRITE_BUTTON),
+                callback_data=PromptCb(action="write", meeting_id=meeting_id).pack(),
+            )
+        ],
+        [InlineKeyboardButton(text=t(STOP_BUTTON), callback_data=PromptCb(action="off").pack())],
+    ]
+    text = t(INVITATION).format(theme=theme)
+    return text, InlineKeyboardMarkup(inline_keyboard=buttons)
