@@ -14,9 +14,7 @@ sleeping (reported as "backoff skipped"; that time is not in the elapsed figure)
     .venv/bin/python -m bench.broadcast --members 600 --rate 30 --latency-ms 60
 
 "Throughput excluding mandated waits" divides by elapsed minus the seconds the Pacer spent
-in 429 pauses (exact for the shipped sequential engine; pauses of concurrent what-if workers
-may overlap). Options marked what-if run a bench-only variant of the engine
-(`WhatIfDelivery`) to test a proposed change; without them the shipped `Delivery` runs.
+in 429 pauses (exact with one sender; with several, pauses may overlap).
 """
 
 from __future__ import annotations
@@ -35,9 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
 
 from bot.clock import Clock
 from bot.config import load_settings
@@ -63,141 +59,6 @@ class OffsetClock(Clock):
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
-
-
-@dataclass
-class WhatIfDelivery(Delivery):
-    """What-if, NOT the shipped engine (see --workers/--settle-batch).
-
-    A tick settles its claimed rows with `workers` coroutines, each with its own session;
-    rows are sharded by member, so one member's messages keep their order, and the shared
-    Pacer still spaces every send. With `settle_batch` > 1, `outbox.mark_sent` is buffered
-    per session and written as one UPDATE + COMMIT per `settle_batch` rows (a crash could
-    then repeat up to that many messages instead of one).
-    """
-
-    workers: int = 1
-    settle_batch: int = 1
-    prefetch: bool = False
-
-    async def tick(self, limit: int = 200) -> DeliveryReport:
-        report = DeliveryReport()
-        async with self.session_factory() as session:
-            ids = await outbox.claim_due(session, self.clock.now(), limit=limit)
-            query = select(OutboxMessage.id, OutboxMessage.member_id).where(
-                OutboxMessage.id.in_(ids)
-            )
-            owners: dict[int, int] = {
-                row_id: member for row_id, member in await session.execute(query)
-            }
-        shards: list[list[int]] = [[] for _ in range(self.workers)]
-        for row_id in ids:
-            shards[owners[row_id] % self.workers].append(row_id)
-
-        async def work(shard: list[int]) -> None:
-            async with self.session_factory() as session:
-                session.info[SENT_BUFFER] = (self.settle_batch, [])
-                if self.prefetch:
-                    await self._prefetch(session, shard)
-                for row_id in shard:
-                    await self._deliver_one(session, row_id, report)
-                await _flush_sent(session)
-
-        await asyncio.gather(*(work(shard) for shard in shards if shard))
-        return report
-
-    async def _prefetch(self, session: AsyncSession, ids: list[int]) -> None:
-        """Load the shard's rows and their members with two SELECTs, not two per row."""
-        rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
-        members = {row.member_id for row in rows}
-        await session.scalars(select(Member).where(Member.id.in_(members)))
-        session.info["bench_rows"] = {row.id: row for row in rows}
-
-    async def _deliver_one(
-        self, session: AsyncSession, row_id: int, report: DeliveryReport
-    ) -> None:
-        rows: dict[int, OutboxMessage] | None = session.info.get("bench_rows")
-        if rows is None:
-            await super()._deliver_one(session, row_id, report)
-            return
-        # The shipped _deliver_one, minus its two per-row SELECTs: the row and member
-        # come from the prefetch (a shard holds all of one member's rows, so a 403 seen
-        # here has already set member.reachable = False on the same object).
-        row = rows.get(row_id)
-        if row is None or row.sent_at is not None or row.dropped:
-            return
-        member = await session.get(Member, row.member_id)
-        if member is None or not member.reachable:
-            await outbox.mark_dropped(session, row_id, "member gone or unreachable")
-            return
-        try:
-            text, markup = await self._render(session, row, member, self.clock.now())
-        except Exception:  # a stale row: let the shipped path drop and log it
-            await super()._deliver_one(session, row_id, report)
-            return
-        await self._send(session, row, member, text, markup, report)
-
-
-SENT_BUFFER = "bench_sent_buffer"
-_ORIGINAL = {
-    name: getattr(outbox, name)
-    for name in ("mark_sent", "mark_retry", "mark_dropped", "drop_unsent_for_member")
-}
-
-
-async def _flush_sent(session: AsyncSession) -> None:
-    _, pending = session.info.get(SENT_BUFFER, (1, []))
-    if not pending:
-        return
-    ids = [row_id for row_id, _ in pending]
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
-        .values(
-            sent_at=pending[-1][1],  # one timestamp per batch: the last send's
-            claimed_until=None,
-            attempts=OutboxMessage.attempts + 1,
-            last_error=None,
-        )
-    )
-    await session.commit()
-    pending.clear()
-
-
-async def _buffered_mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
-    if SENT_BUFFER not in session.info:
-        await _ORIGINAL["mark_sent"](session, row_id, now)
-        return
-    size, pending = session.info[SENT_BUFFER]
-    pending.append((row_id, now))
-    if len(pending) >= size:
-        await _flush_sent(session)
-
-
-def _flushing_first(name: str) -> Callable[..., Awaitable[None]]:
-    async def settle(session: AsyncSession, *args: Any) -> None:
-        await _flush_sent(session)  # keep the order of writes: sent rows first
-        await _ORIGINAL[name](session, *args)
-
-    return settle
-
-
-def buffer_mark_sent() -> None:
-    """Patch the outbox functions the engine calls (module attributes) for --settle-batch."""
-    outbox.mark_sent = _buffered_mark_sent
-    for name in ("mark_retry", "mark_dropped", "drop_unsent_for_member"):
-        setattr(outbox, name, _flushing_first(name))
-
-
-def sqlite_synchronous(mode: str) -> None:
-    """What-if: PRAGMA synchronous for every new SQLite connection (the app sets none,
-    so SQLite's default FULL applies: an fsync at every commit)."""
-
-    @event.listens_for(Engine, "connect")
-    def _pragma(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA synchronous={mode}")
-        cursor.close()
 
 
 class MeasuredPacer(Pacer):
@@ -264,26 +125,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=0,
-        help="what-if: send each tick's rows with this many concurrent coroutines "
-        "(bench-only subclass; 0 = the shipped sequential Delivery)",
-    )
-    parser.add_argument(
-        "--settle-batch",
-        type=int,
         default=1,
-        help="what-if: mark rows sent with one UPDATE+COMMIT per this many sends",
-    )
-    parser.add_argument(
-        "--prefetch",
-        action="store_true",
-        help="what-if: load each shard's rows and members with one SELECT each",
-    )
-    parser.add_argument(
-        "--sqlite-sync",
-        choices=["FULL", "NORMAL"],
-        default=None,
-        help="what-if: PRAGMA synchronous for the SQLite connections (app default: FULL)",
+        help="concurrent senders of the shipped engine (SEND_WORKERS; default 1)",
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -294,10 +137,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.members < 1 or faults > args.members:
         parser.error("need at least one member and no more faults than members")
     return args
-
-
-def what_if(args: argparse.Namespace) -> bool:
-    return args.workers > 0 or args.settle_batch > 1 or args.prefetch
 
 
 def make_plan(members: int, args: argparse.Namespace) -> Plan:
@@ -360,10 +199,6 @@ async def deliver_all(delivery: Delivery, clock: OffsetClock) -> tuple[DeliveryR
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     plan = make_plan(args.members, args)
-    if args.sqlite_sync:
-        sqlite_synchronous(args.sqlite_sync)
-    if args.settle_batch > 1:
-        buffer_mark_sent()
     with tempfile.TemporaryDirectory(prefix="bench-broadcast-") as tmp:
         settings = load_settings(
             _env_file=None,
@@ -377,15 +212,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             open_app(settings, token=TOKEN, api_base=fake.base_url, clock=clock) as app,
         ):
             pacer = MeasuredPacer(args.rate * args.pacer_fraction, per_chat_rate=1000.0)
-            parts = (app.bot, app.ctx.session_factory, app.ctx.i18n, clock, pacer)
-            delivery: Delivery = Delivery(*parts)
-            if what_if(args):
-                delivery = WhatIfDelivery(
-                    *parts,
-                    workers=max(1, args.workers),
-                    settle_batch=args.settle_batch,
-                    prefetch=args.prefetch,
-                )
+            delivery = Delivery(
+                app.bot, app.ctx.session_factory, app.ctx.i18n, clock, pacer, workers=args.workers
+            )
             await add_members(delivery, args.members, clock.now())
             for chat_id in plan.blocked:
                 fake.block(chat_id)
@@ -490,14 +319,7 @@ def print_summary(args: argparse.Namespace, r: dict[str, Any]) -> None:
         f"faults: {args.blocked} blocked (403), {args.n429} x 429 retry_after=1, "
         f"{args.n500} x 500 (once each)"
     )
-    if what_if(args) or args.sqlite_sync:
-        print(
-            f"engine: WHAT-IF, not the shipped code: workers={max(1, args.workers)}, "
-            f"settle batch={args.settle_batch}, prefetch={args.prefetch}, "
-            f"sqlite synchronous={args.sqlite_sync or 'FULL'}"
-        )
-    else:
-        print("engine: shipped Delivery (sequential, one UPDATE+COMMIT per message)")
+    print(f"engine: shipped Delivery, {args.workers} sender(s), one UPDATE+COMMIT per message")
     print(f"queued {r['queued']} rows; sendMessage requests {r['requests']}: {r['statuses']}")
     print(
         f"engine report: sent {report.sent}, blocked {report.blocked}, retried {report.retried}, "
