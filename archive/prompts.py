@@ -1,10 +1,7 @@
 """The monthly memoir prompt: when a meeting gets a theme, invite members to share a memory.
 
 Invitations are outbox rows (kind "memoir_prompt:<meeting id>", payload {"theme"}), sent by
-the delivery tick like every other message. A member's opt-out is a settled outbox row of
-kind OPT_OUT_KIND (never due, never sent): it needs no new column or migration, goes away
-with the member on /forget, and, unlike a token in `Member.reminders`, cannot trip the
-reminder code, which parses every token there as an offset.
+the delivery tick like every other message. `Member.memoir_prompts` says who wants them.
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ from bot.i18n import N_
 from db.models import Meeting, Member, OutboxMessage
 
 KIND_PREFIX = "memoir_prompt:"
-OPT_OUT_KIND = "memoir_prompt:off"
 
 
 INVITATION = N_(
@@ -45,7 +41,7 @@ def prompt_kind(meeting_id: int) -> str:
 
 
 def is_prompt_kind(kind: str) -> bool:
-    return kind.startswith(KIND_PREFIX) and kind != OPT_OUT_KIND
+    return kind.startswith(KIND_PREFIX)
 
 
 def meeting_id_of(kind: str) -> int | None:
@@ -57,35 +53,19 @@ def meeting_id_of(kind: str) -> int | None:
 
 
 async def prompts_wanted(session: AsyncSession, member_id: int) -> bool:
-    marker = await session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.member_id == member_id, OutboxMessage.kind == OPT_OUT_KIND
-        )
-    )
-    return marker is None
+    return bool(await session.scalar(select(Member.memoir_prompts).where(Member.id == member_id)))
 
 
 async def set_prompts_wanted(
     session: AsyncSession, member: Member, wanted: bool, *, now: datetime
 ) -> None:
     """Opt in or out; opting out also drops invitations still waiting to be sent."""
-    await session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.member_id == member.id, OutboxMessage.kind == OPT_OUT_KIND
-        )
-    )
+    member.memoir_prompts = wanted
     if not wanted:
-        # sent_at and dropped set: the delivery tick never claims this row.
-        session.add(
-            OutboxMessage(
-                member_id=member.id, kind=OPT_OUT_KIND, due_at=now, sent_at=now, dropped=True
-            )
-        )
         await session.execute(
             delete(OutboxMessage).where(
                 OutboxMessage.member_id == member.id,
                 OutboxMessage.kind.like(f"{KIND_PREFIX}%"),
-                OutboxMessage.kind != OPT_OUT_KIND,
                 OutboxMessage.sent_at.is_(None),
             )
         )
@@ -96,11 +76,10 @@ async def set_prompts_wanted(
 
 
 async def _invitees(session: AsyncSession) -> list[int]:
-    opted_out = select(OutboxMessage.member_id).where(OutboxMessage.kind == OPT_OUT_KIND)
     query = select(Member.id).where(
         Member.registered_at.is_not(None),
         Member.reachable.is_(True),
-        Member.id.not_in(opted_out),
+        Member.memoir_prompts.is_(True),
     )
     return list(await session.scalars(query.order_by(Member.id)))
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import true as sa_true
 
 from db.types import UTCDateTime, utcnow
 
@@ -47,6 +48,8 @@ class Member(Base):
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     # Comma-separated reminder offsets the member wants ("7d,1d,1h,0"); "" means none.
     reminders: Mapped[str] = mapped_column(String(64), default="7d,1d,1h,0")
+    # Invitations to share a memory on the month's theme.
+    memoir_prompts: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

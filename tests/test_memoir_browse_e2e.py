@@ -13,7 +13,7 @@ from tests.club import ADMIN_ID, Club
 
 
 async def _seed(club: Club, anna: Member) -> None:
-    """Seven approved memoirs by Anna on one theme, one anonymous-less by Boris, one pending."""
+    """Seven approved memoirs by Anna on one theme, one by Boris with neither, one pending."""
     async with club.app.ctx.session_factory() as session:
         boris = Member(telegram_id=777, locale="ru", name="Борис")
         session.add(boris)
