@@ -233,8 +233,9 @@ async def search_approved(
     where = [Memoir.status == APPROVED]
     needle = normalize(query or "")
     if needle:
-        # instr() is a plain substring test: no LIKE wildcards to escape.
-        where.append(func.instr(Memoir.search_text, needle) > 0)
+        # A plain substring test on both databases (instr() is SQLite-only): autoescape
+        # makes % and _ in the query literal; both sides are already normalised (lowercase).
+        where.append(Memoir.search_text.contains(needle, autoescape=True))
     return await _page(session, tuple(where), page, per_page, newest_first=True)
 
 

@@ -1,7 +1,8 @@
 """`python -m bot`: run the bot; with no BOT_TOKEN, an offline sandbox chat.
 
 Sub-commands: `migrate` applies the database migrations by hand; `sandbox` forces the
-offline sandbox even when a token is configured.
+offline sandbox even when a token is configured; `backup [PATH]` copies the database
+online and checks the copy opens (bot/backup.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from bot.config import Settings, SettingsError, load_settings
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=("run", "migrate", "sandbox"), default="run")
+    parser.add_argument(
+        "command", nargs="?", choices=("run", "migrate", "sandbox", "backup"), default="run"
+    )
+    parser.add_argument("path", nargs="?", help="backup: file or folder (default data/backups)")
     return parser.parse_args(argv)
 
 
@@ -39,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(upgrade_to_head(settings.database_url))
         print("database is at the newest schema")
         return 0
+    if args.command == "backup":
+        from pathlib import Path
+
+        from bot.backup import run_backup
+
+        return run_backup(settings.database_url, Path(args.path) if args.path else None)
     if args.command == "sandbox" or not settings.has_token:
         from bot.sandbox.run import run_sandbox
 

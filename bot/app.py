@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import make_error_handler
+from bot.metrics import CountUpdates
 from bot.middlewares import (
     DbSessionMiddleware,
     MemberLocaleMiddleware,
@@ -62,6 +63,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
     dp["app"] = ctx
 
     # Outer update middlewares run in this order for every update.
+    dp.update.outer_middleware(CountUpdates())  # /metrics (issue 7)
     dp.update.outer_middleware(PrivateChatsOnly())
     dp.update.outer_middleware(DbSessionMiddleware(ctx.session_factory))
     dp.update.outer_middleware(MemberMiddleware(ctx.settings.admin_ids))

@@ -6,10 +6,11 @@ variable, so `load_settings` turns pydantic's validation error into `SettingsErr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
@@ -57,6 +58,16 @@ class Settings(BaseSettings):
     # Incoming flood control per user: sustained rate and burst size.
     throttle_rate: float = Field(default=3.0, gt=0)
     throttle_burst: int = Field(default=10, ge=1)
+    # polling: one process long-polls. webhook: Telegram POSTs updates to WEBHOOK_URL (the
+    # https address the reverse proxy forwards to WEB_HOST:WEB_PORT); needed by several
+    # instances, since only one process may long-poll.
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = Field(default=None, validate_default=True)
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    # FSM state shared by instances (aiogram's RedisStorage); empty keeps it in memory.
+    redis_url: str | None = None
+    # An outbox claim is a lease: a dead instance's rows go to another one after this.
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -112,6 +123,51 @@ class Settings(BaseSettings):
                 "expected a SQLAlchemy URL such as sqlite+aiosqlite:///data/club.sqlite3"
             )
         return value
+
+    @field_validator("bot_mode", mode="before")
+    @classmethod
+    def _lower_mode(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        value = (value or "").strip() or None
+        if info.data.get("bot_mode") != "webhook":
+            return value
+        if value is None:
+            raise ValueError("required when BOT_MODE=webhook (the public https address)")
+        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+            raise ValueError("expected https://host/path with no query")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = value.strip() or None
+        if info.data.get("bot_mode") != "webhook":
+            return value
+        if value is None:
+            raise ValueError("required when BOT_MODE=webhook")
+        # Telegram's own rule for secret_token: 1-256 of A-Z a-z 0-9 _ -.
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+            raise ValueError("expected 16-256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db")
+        return value
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.bot_mode == "webhook"
 
     @property
     def has_token(self) -> bool:

@@ -1,14 +1,22 @@
-"""Start-up and shutdown of the bot process: migrate, wire, publish menus, poll."""
+"""Start-up and shutdown of the bot process: migrate, wire, publish menus, then poll or
+serve the webhook."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from archive.check import check_media
 from archive.storage import MediaStore
@@ -16,8 +24,10 @@ from bot.app import AppContext, build_dispatcher, create_bot
 from bot.clock import Clock
 from bot.commands import publish_member_menus, publish_organiser_menu
 from bot.config import Settings
+from bot.health import HEALTH_KEY
 from bot.i18n import build_i18n
-from bot.web import start_web
+from bot.web import build_web_app, start_web
+from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head
@@ -71,37 +81,67 @@ async def open_app(
     delivery = Delivery(
         bot, ctx.session_factory, ctx.i18n, ctx.clock, pacer, workers=settings.send_workers
     )
-    app = RunningApp(ctx=ctx, bot=bot, dp=build_dispatcher(ctx), delivery=delivery)
+    delivery.lease = timedelta(seconds=settings.outbox_lease_seconds)
+    storage = fsm_storage(settings)
+    app = RunningApp(ctx=ctx, bot=bot, dp=build_dispatcher(ctx, storage), delivery=delivery)
     try:
         yield app
     finally:
         await bot.session.close()
+        await storage.close()
         await engine.dispose()
+
+
+def fsm_storage(settings: Settings) -> BaseStorage:
+    """Dialogue state: in memory for one process, Redis when instances share it."""
+    if settings.redis_url is None:
+        return MemoryStorage()
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    return RedisStorage.from_url(settings.redis_url)
+
+
+async def _prepare(app: RunningApp, *, scheduler: bool) -> AsyncIOScheduler | None:
+    """Menus, leftover claims, and the scheduler: what both modes do before serving."""
+    await publish_menus(app)
+    if not app.ctx.settings.webhook_mode:
+        # Only one process may long-poll, so claims left in the database are a killed
+        # run's own. In webhook mode other instances may hold live claims: wait for leases.
+        async with app.ctx.session_factory() as session:
+            released = await release_claims(session)
+        if released:
+            log.info("took back %s outbox rows claimed before the last stop", released)
+    if not scheduler:
+        return None
+    from handlers.planning import send_monthly_plan
+
+    jobs = build_scheduler(
+        app.delivery,
+        lambda: send_monthly_plan(app.bot, app.ctx),
+        plan_day=app.ctx.settings.plan_day,
+        plan_hour_utc=app.ctx.settings.plan_hour_utc,
+    )
+    jobs.start()
+    return jobs
+
+
+def _web_app(app: RunningApp) -> web.Application:
+    web_app = build_web_app(app.ctx)
+    web_app[HEALTH_KEY].bot = app.bot  # /healthz checks Telegram with a cached getMe
+    return web_app
 
 
 async def run_polling(
     app: RunningApp, *, handle_signals: bool = True, scheduler: bool = True, web: bool = True
 ) -> None:
     await app.bot.delete_webhook(drop_pending_updates=False)
-    await publish_menus(app)
-    async with app.ctx.session_factory() as session:
-        released = await release_claims(session)
-    if released:
-        log.info("took back %s outbox rows claimed before the last stop", released)
-    jobs = None
-    if scheduler:
-        from handlers.planning import send_monthly_plan
-
-        jobs = build_scheduler(
-            app.delivery,
-            lambda: send_monthly_plan(app.bot, app.ctx),
-            plan_day=app.ctx.settings.plan_day,
-            plan_hour_utc=app.ctx.settings.plan_hour_utc,
-        )
-    if jobs is not None:
-        jobs.start()
+    jobs = await _prepare(app, scheduler=scheduler)
     settings = app.ctx.settings
-    web_runner = await start_web(app.ctx, settings.web_host, settings.web_port) if web else None
+    web_runner = (
+        await start_web(app.ctx, settings.web_host, settings.web_port, app=_web_app(app))
+        if web
+        else None
+    )
     me = await app.bot.get_me()
     log.info("bot @%s is running (long polling)", me.username)
     try:
@@ -113,11 +153,67 @@ async def run_polling(
             await web_runner.cleanup()
 
 
+async def run_webhook(
+    app: RunningApp,
+    *,
+    scheduler: bool = True,
+    stop: asyncio.Event | None = None,
+    started: Callable[[web.AppRunner], None] | None = None,
+) -> None:
+    """Serve updates POSTed by Telegram on the feed's web server until `stop` (or a signal).
+
+    deleteWebhook is never called here: another instance may be serving the same hook.
+    """
+    settings = app.ctx.settings
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    jobs = await _prepare(app, scheduler=scheduler)
+    web_app = _web_app(app)
+    receiver = mount_webhook(web_app, app.dp, app.bot, url=settings.webhook_url, secret=secret)
+    stop = stop or _signal_event()
+    await app.dp.emit_startup(bot=app.bot, **app.dp.workflow_data)
+    web_runner = await start_web(app.ctx, settings.web_host, settings.web_port, app=web_app)
+    try:
+        await app.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=app.dp.resolve_used_update_types(),
+        )
+        me = await app.bot.get_me()
+        log.info("bot @%s is running (webhook %s)", me.username, webhook_path(settings.webhook_url))
+        if started is not None:
+            started(web_runner)
+        await stop.wait()
+    finally:
+        await web_runner.cleanup()  # stops accepting first, then lets accepted updates end
+        await receiver.drain()
+        if jobs is not None:
+            jobs.shutdown(wait=False)
+        await app.dp.emit_shutdown(bot=app.bot, **app.dp.workflow_data)
+
+
+def _signal_event() -> asyncio.Event:
+    """SIGTERM/SIGINT set the event, so shutdown runs the `finally` blocks."""
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, event.set)
+    return event
+
+
+async def serve(app: RunningApp) -> None:
+    if app.ctx.settings.webhook_mode:
+        await run_webhook(app)
+    else:
+        await run_polling(app)
+
+
 async def run(settings: Settings) -> None:
     async with open_app(
         settings, token=settings.token(), api_base=settings.telegram_api_base
     ) as app:
-        await run_polling(app)
+        await serve(app)
 
 
 def main_loop(settings: Settings) -> None:

@@ -22,9 +22,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 from aiohttp import web
-from sqlalchemy import literal, select
 
+from bot import metrics
 from bot.app import AppContext
+from bot.health import mount_ops
 from db.feeds import (
     DATA_VERSION,
     FeedMember,
@@ -278,21 +279,13 @@ def build_web_app(ctx: AppContext, *, public_feed: bool | None = None) -> web.Ap
         filename = request.match_info["filename"]
         if not filename.endswith(".ics"):
             raise web.HTTPNotFound()
+        metrics.FEED_REQUESTS.inc()  # metrics (issue 7)
         return await service.respond(request, filename.removesuffix(".ics"))
-
-    async def healthz(request: web.Request) -> web.StreamResponse:
-        try:
-            async with ctx.session_factory() as session:
-                await session.execute(select(literal(1)))
-        except Exception:
-            log.exception("health check: database unreachable")
-            return web.Response(status=503, text="unavailable")
-        return web.Response(text="ok")
 
     app = web.Application(middlewares=[bare_errors])
     app[FEEDS_KEY] = service
     app.router.add_get("/feed/{filename}", feed, name="feed")
-    app.router.add_get("/healthz", healthz, name="healthz")
+    mount_ops(app, ctx)  # /healthz and /metrics: bot/health.py
     return app
 
 

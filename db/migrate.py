@@ -8,11 +8,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from db.engine import create_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 7_300_111  # any constant shared by all instances of this bot
 
 
 def alembic_config(url: str) -> Config:
@@ -24,6 +26,10 @@ def alembic_config(url: str) -> Config:
 
 def _upgrade_on(connection: Connection, url: str) -> None:
     config = alembic_config(url)
+    if connection.dialect.name == "postgresql":
+        # Instances starting together: one migrates, the others wait, then find it done.
+        # A transaction-scoped lock, released when engine.begin() commits.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     # env.py picks this connection up instead of opening its own engine.
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from archive import prompts
+from bot import metrics
 from bot.clock import Clock
 from db.models import BurdenEntry, Meeting, Member, OutboxMessage
 from scheduling import notices, outbox
@@ -69,11 +70,13 @@ class Delivery:
     # killed, so a restart may repeat up to `workers` messages. Rows are split by member,
     # so each member's messages keep their order.
     workers: int = 1
+    # How long a claim holds before another instance may take the row (OUTBOX_LEASE_SECONDS).
+    lease: timedelta = outbox.LEASE
 
     async def tick(self, limit: int = 200) -> DeliveryReport:
         report = DeliveryReport()
         async with self.session_factory() as session:
-            ids = await outbox.claim_due(session, self.clock.now(), limit=limit)
+            ids = await outbox.claim_due(session, self.clock.now(), limit=limit, lease=self.lease)
             report.claimed = len(ids)
             if not ids:
                 return report
@@ -191,6 +194,7 @@ class Delivery:
                 await self.bot.send_message(member.telegram_id, text, reply_markup=markup)
             except TelegramRetryAfter as exc:
                 report.rate_limited += 1
+                metrics.RATE_LIMITED.inc()  # metrics (issue 7)
                 await self.pacer.pause(float(exc.retry_after))
                 continue
             except TelegramForbiddenError as exc:
@@ -216,6 +220,7 @@ class Delivery:
                 return
             await outbox.mark_sent(session, row.id, self.clock.now())
             report.sent += 1
+            metrics.MESSAGES_SENT.inc()  # metrics (issue 7)
             return
         await self._retry_later(session, row, "rate limited repeatedly", report)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -240,7 +241,10 @@ async def test_errors_reach_clients_as_a_bare_500(
 
 async def test_healthz_and_links(server: Server) -> None:
     status, _headers, body = await server.get("/healthz")
-    assert (status, body) == (200, b"ok")
+    assert status == 200
+    health = json.loads(body)
+    assert health["status"] == "ok" and health["database"] is True
+    assert health["telegram"] is None  # no bot in this bench: not checked
     https_url, webcal_url = feed_urls("https://club.example.org", "tok")
     assert https_url == "https://club.example.org/feed/tok.ics"
     assert webcal_url == "webcal://club.example.org/feed/tok.ics"
