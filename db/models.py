@@ -209,3 +209,12 @@ class MediaFile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     memoir: Mapped[Memoir] = relationship(back_populates="media")
+
+
+class MonthlyPlanRun(Base):
+    """One row per planned month: with several instances, only the first sends the plan."""
+
+    __tablename__ = "monthly_plan_runs"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

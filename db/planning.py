@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import BurdenEntry, Meeting, Member, MemberUnavailableDate
+from db.models import BurdenEntry, Meeting, Member, MemberUnavailableDate, MonthlyPlanRun
 from scheduling import roster
 from scheduling.cost import Window
 from scheduling.ledger import Ledger, ledger_from_rows
@@ -157,3 +158,14 @@ async def unavailable_days_from(session: AsyncSession, member: Member, first: da
         .order_by(MemberUnavailableDate.day)
     )
     return list(await session.scalars(query))
+
+
+async def claim_monthly_plan(session: AsyncSession, month: str, now: datetime) -> bool:
+    """True for the one caller (of any instance) that may send this month's plan."""
+    session.add(MonthlyPlanRun(month=month, sent_at=now))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True

@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from db.members import get_member, promoted_organiser_ids
 from db.models import Member
-from db.planning import fairness_by_place, planner_ledger, planner_roster
+from db.planning import claim_monthly_plan, fairness_by_place, planner_ledger, planner_roster
 from handlers.admin import OrganisersOnly
 from handlers.callbacks import PlanCb
 from handlers.keyboards import Keyboard
@@ -132,7 +132,8 @@ async def cmd_fairness(message: Message, session: AsyncSession) -> None:
 async def send_monthly_plan(bot: Bot, app: AppContext) -> int:
     """The monthly cron job: organisers get next month's plan to confirm; members get nothing.
 
-    Returns how many organisers were sent the plan (0 when a meeting is already set).
+    Returns how many organisers were sent the plan (0 when a meeting is already set, or
+    when this month's plan was already sent, by this instance or another).
     """
     now = app.clock.now()
     month = next_month(now)
@@ -145,6 +146,8 @@ async def send_monthly_plan(bot: Bot, app: AppContext) -> int:
         except PlanningError as exc:
             log.warning("monthly plan for %s not made: %s", month, exc)
             return 0
+        if not await claim_monthly_plan(session, str(month), now):
+            return 0  # another instance (or an earlier run) already sent it
         organiser_ids = sorted(set(app.settings.admin_ids) | await promoted_organiser_ids(session))
         sent = 0
         for telegram_id in organiser_ids:

@@ -93,6 +93,8 @@ async def test_monthly_job_sends_the_plan_to_organisers_only(club: Club) -> None
     assert "Plan for" not in (member.messages()[-1].text or "")
     async with club.app.ctx.session_factory() as session:
         assert await session.scalar(select(Meeting)) is None  # nothing announced yet
+    # A second run (another instance, or a restart) does not send it again.
+    assert await send_monthly_plan(club.app.bot, club.app.ctx) == 0
     await club.press(admin, "Confirm option 1")
     assert await send_monthly_plan(club.app.bot, club.app.ctx) == 0  # already set
 
