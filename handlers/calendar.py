@@ -16,6 +16,7 @@ from bot.web import feed_urls
 from db.feeds import ensure_token, reset_token
 from db.models import Member
 from handlers.keyboards import Keyboard
+from handlers.replies import ensure_registered
 from scheduling.calendar_feed import render_calendar, single_event_filename
 from scheduling.meetings import next_meeting
 
@@ -70,8 +71,7 @@ async def cmd_calendar(
     i18n: I18n,
     clock: Clock,
 ) -> None:
-    if member is None or not member.is_registered:
-        await message.answer(_("You are not registered yet. Send /start to join the club."))
+    if not await ensure_registered(message, member):
         return
     token = await ensure_token(session, member)
     await message.answer(calendar_text(settings, token), reply_markup=reset_markup())
@@ -94,10 +94,7 @@ async def on_reset(
     member: Member | None,
     settings: Settings,
 ) -> None:
-    if member is None or not member.is_registered:
-        await query.answer(
-            _("You are not registered yet. Send /start to join the club."), show_alert=True
-        )
+    if not await ensure_registered(query, member):
         return
     if callback_data.action != "reset":
         await query.answer(_("This button is no longer active."), show_alert=True)

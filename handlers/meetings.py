@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.i18n import N_
 from db.models import Meeting, Member
 from handlers.callbacks import RsvpCb
+from handlers.replies import ensure_registered
 from scheduling.meetings import MeetingError, next_meeting, record_rsvp
 from scheduling.notices import meeting_details, rsvp_markup
 
@@ -29,8 +30,7 @@ ANSWER_TEXTS = {
 async def cmd_next(
     message: Message, session: AsyncSession, member: Member | None, i18n: I18n, clock: Clock
 ) -> None:
-    if member is None or not member.is_registered:
-        await message.answer(_("You are not registered yet. Send /start to join the club."))
+    if not await ensure_registered(message, member):
         return
     meeting = await next_meeting(session, clock.now())
     if meeting is None:
@@ -48,10 +48,7 @@ async def on_rsvp(
     member: Member | None,
     clock: Clock,
 ) -> None:
-    if member is None or not member.is_registered:
-        await query.answer(
-            _("You are not registered yet. Send /start to join the club."), show_alert=True
-        )
+    if not await ensure_registered(query, member):
         return
     meeting = await session.get(Meeting, callback_data.meeting_id)
     if meeting is None:

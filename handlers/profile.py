@@ -20,7 +20,7 @@ from db.models import Member
 from db.planning import toggle_unavailable_days, unavailable_days_from
 from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
 from handlers.keyboards import Keyboard
-from handlers.replies import show
+from handlers.replies import ensure_registered, show
 from scheduling import localtime, places
 from scheduling.meetings import set_member_reminders
 from scheduling.reminder_offsets import DEFAULT_OFFSETS
@@ -76,16 +76,9 @@ async def show_settings(
     await show(event, text, settings_markup())
 
 
-async def _require_member(message: Message, member: Member | None) -> Member | None:
-    if member is None or not member.is_registered:
-        await message.answer(_("You are not registered yet. Send /start to join the club."))
-        return None
-    return member
-
-
 @router.message(Command("me"))
 async def cmd_me(message: Message, member: Member | None, clock: Clock) -> None:
-    if await _require_member(message, member) is None:
+    if not await ensure_registered(message, member):
         return
     assert member is not None
     await message.answer(
@@ -97,7 +90,7 @@ async def cmd_me(message: Message, member: Member | None, clock: Clock) -> None:
 async def cmd_settings(
     message: Message, member: Member | None, state: FSMContext, clock: Clock
 ) -> None:
-    if await _require_member(message, member) is None:
+    if not await ensure_registered(message, member):
         return
     assert member is not None
     await state.clear()
@@ -113,10 +106,7 @@ async def on_settings(
     clock: Clock,
     session: AsyncSession,
 ) -> None:
-    if member is None or not member.is_registered:
-        await query.answer(
-            _("You are not registered yet. Send /start to join the club."), show_alert=True
-        )
+    if not await ensure_registered(query, member):
         return
     if callback_data.action == "close":
         await show(query, profile_text(member, clock))
@@ -146,7 +136,7 @@ async def cmd_lang(
     session: AsyncSession,
     i18n: I18n,
 ) -> None:
-    if await _require_member(message, member) is None:
+    if not await ensure_registered(message, member):
         return
     assert member is not None
     choice = (command.args or "").strip().lower()
@@ -164,7 +154,7 @@ async def cmd_lang(
 async def cmd_name(
     message: Message, command: CommandObject, member: Member | None, session: AsyncSession
 ) -> None:
-    if await _require_member(message, member) is None:
+    if not await ensure_registered(message, member):
         return
     assert member is not None
     name = " ".join((command.args or "").split())
@@ -192,7 +182,7 @@ async def cmd_tz(
     session: AsyncSession,
     clock: Clock,
 ) -> None:
-    if await _require_member(message, member) is None:
+    if not await ensure_registered(message, member):
         return
     assert member is not None
     query = (command.args or "").strip()
@@ -240,7 +230,7 @@ async def cmd_tz(
 async def cmd_hours(
     message: Message, command: CommandObject, member: Member | None, session: AsyncSession
 ) -> None:
-    if await _require_member(message, member) is None:
+    if not await ensure_registered(message, member):
         return
     assert member is not None
     try:
@@ -361,10 +351,7 @@ async def on_reminder_toggle(
     session: AsyncSession,
     clock: Clock,
 ) -> None:
-    if member is None or not member.is_registered:
-        await query.answer(
-            _("You are not registered yet. Send /start to join the club."), show_alert=True
-        )
+    if not await ensure_registered(query, member):
         return
     if callback_data.offset == "done":
         await show_settings(query, member, clock)
@@ -392,7 +379,7 @@ async def cmd_unavailable(
     clock: Clock,
 ) -> None:
     """/unavailable 2027-02-13 [more dates]: mark or unmark days the member cannot make."""
-    if await _require_member(message, member) is None:
+    if not await ensure_registered(message, member):
         return
     assert member is not None
     today = localtime.to_local(clock.now(), member.zone or "UTC").date()
