@@ -66,6 +66,9 @@ class OrganisersOnly(BaseMiddleware):
         log.warning("refused an organisers' command from user %s", user.id if user else None)
         if isinstance(event, Message):
             await event.answer(_("I don't know that command. /help lists what I can do."))
+        elif isinstance(event, CallbackQuery):
+            # Answer it, or the member's button keeps spinning; say no more than a stale one.
+            await event.answer(_("This button is no longer active."), show_alert=True)
         return None
 
 

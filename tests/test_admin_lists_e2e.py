@@ -99,5 +99,7 @@ async def test_members_and_stats_refused_to_members(club: Club) -> None:
     # A forged page button is refused too: no member list leaks.
     mark = club.fake.mark()
     member.press_data(member.messages()[-1].message_id, "mbrs:1")
+    answer = await member.expect_callback_answer()
+    assert answer.text == "This button is no longer active."  # answered, and no hint given
     await member.expect_no_reply(0.3)
     assert all("Members, page" not in (o.message.text or "") for o in club.fake.outputs(since=mark))
