@@ -69,3 +69,18 @@ async def test_corrupt_image_is_kept_as_a_document(club: Club) -> None:
     assert item.kind == "document"
     stored = club.settings.media_dir / item.path
     assert stored.read_bytes() == b"\xff\xd8\xff\xe0 this is not really a JPEG"  # unchanged
+
+
+async def test_a_file_too_big_for_the_bot_api_gets_a_clear_answer(club: Club) -> None:
+    anna = club.user(502, first_name="Anna", language_code="en")
+    await club.register(anna)
+    await club.say(anna, "/memoir")
+    big = b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024)  # the public Bot API serves up to 20 MB
+    anna.send_document(big, "scan.pdf", "application/pdf")
+    reply = await anna.expect_reply(timeout=20)
+    assert "too big for me to download" in (reply.text or "")
+    assert "20 MB" in (reply.text or "")
+    # Nothing half-stored: the memoir still has no parts, so "Done" asks for content.
+    anna.send_text("The ice on the Sungari was thick that winter.")
+    reply = await anna.expect_reply()
+    assert "Text saved" in (reply.text or "")
