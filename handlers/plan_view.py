@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.utils.i18n import gettext as _
 
 from db.planning import PlaceBurden
@@ -9,8 +11,20 @@ from scheduling import localtime
 from scheduling.planner import MonthPlan, Reason, SlotOption
 
 
-def reason_text(reason: Reason) -> str:
-    p = dict(reason.params)
+def _localized_times(params: dict, locale: str) -> dict:
+    """The planner gives English clock strings; show the same instants in the reader's
+    language, in the spared city's own zone."""
+    if "zone" not in params or "start_utc" not in params:
+        return params
+    zone = str(params["zone"])
+    for key, instant in (("local_time", "start_utc"), ("runner_up_time", "runner_up_start_utc")):
+        moment = datetime.fromisoformat(str(params[instant]))
+        params[key] = localtime.format_clock_now(moment, zone, locale)
+    return params
+
+
+def reason_text(reason: Reason, locale: str = "en") -> str:
+    p = _localized_times(dict(reason.params), locale)
     texts = {
         "only_option": lambda: _("This is the only possible time this month."),
         "night_back_to_back": lambda: _(
@@ -68,7 +82,7 @@ def plan_text(plan: MonthPlan, zone: str, locale: str) -> str:
     options = (plan.choice, *plan.runners_up)
     for number, option in enumerate(options, start=1):
         parts.append(option_text(number, option, zone, locale))
-    parts.append(_("Why option 1: {reason}").format(reason=reason_text(plan.reason)))
+    parts.append(_("Why option 1: {reason}").format(reason=reason_text(plan.reason, locale)))
     if plan.tentative:
         upcoming = ", ".join(
             f"{t.month}: {localtime.format_meeting_time(t.start_utc, zone, locale)}"

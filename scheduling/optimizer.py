@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from scheduling.local_search import Energy, Objective, SearchEffort, local_search
 from scheduling.plan_state import PlanState
@@ -24,6 +25,10 @@ _NIGHT = 16.0  # cost of a night-time meeting: groups within two of these of a l
 _FAIRNESS_ROUNDS = 2  # relaxation + local search rounds per pass
 _BUDGET_ROUNDS = 4
 _RUNNER_UP_CANDIDATES = 4  # alternative first months whose plans get re-optimised
+# Runners-up are real alternatives: a start at least this far from every option already
+# listed (the best slot moved by 30 minutes tells an organiser nothing new). Options this
+# close are only used when the month has no others.
+RUNNER_UP_MIN_GAP = timedelta(hours=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +213,51 @@ def ranked_first_months(
     scored.sort()
     results = [(solution.energy, list(base))]
     effort = _effort(problem, settings, 0.15)
-    for _, option in scored[: max(count - 1, _RUNNER_UP_CANDIDATES)]:
+    wanted = max(count - 1, _RUNNER_UP_CANDIDATES)
+    for _, option in _distinct_first(problem, base[0], scored, wanted):
         kernel = [[option], *solution.kernel[1:]]
         trial = PlanState(problem, [option, *base[1:]])
         energy = local_search(trial, kernel, solution.objective, effort)
         results.append((energy, list(trial.plan)))
     results.sort()
-    return results[:count]
+    return _spread(problem, results, count)
+
+
+def _start(problem: SearchProblem, option: int) -> datetime:
+    return problem.options[0][option].start_utc
+
+
+def _far_from(problem: SearchProblem, option: int, taken: list[int]) -> bool:
+    start = _start(problem, option)
+    return all(abs(start - _start(problem, other)) >= RUNNER_UP_MIN_GAP for other in taken)
+
+
+def _distinct_first(
+    problem: SearchProblem, chosen: int, scored: list[tuple[Energy, int]], wanted: int
+) -> list[tuple[Energy, int]]:
+    """The most promising alternatives that are not near-copies of one another."""
+    picked: list[tuple[Energy, int]] = []
+    taken = [chosen]
+    for item in scored:
+        if len(picked) == wanted:
+            return picked
+        if _far_from(problem, item[1], taken):
+            picked.append(item)
+            taken.append(item[1])
+    # A month with few distinct starts: fill up with the nearest ones, best first.
+    rest = [item for item in scored if item not in picked]
+    return picked + rest[: wanted - len(picked)]
+
+
+def _spread(
+    problem: SearchProblem, results: list[tuple[Energy, list[int]]], count: int
+) -> list[tuple[Energy, list[int]]]:
+    """The best plan first, then the best ones whose first month is a distinct start."""
+    kept = [results[0]]
+    for item in results[1:]:
+        if len(kept) < count and _far_from(problem, item[1][0], [k[1][0] for k in kept]):
+            kept.append(item)
+    for item in results[1:]:
+        if len(kept) < count and item not in kept:
+            kept.append(item)
+    return kept

@@ -84,6 +84,10 @@ def explain_choice(
             "nights_this_year": histories[index].nights_this_year,
             "local_time": _clock(mine[index]),
             "runner_up_time": _clock(theirs[index]),
+            # The same instants, for a chat layer that formats them in a member's language.
+            "zone": groups[index].zone,
+            "start_utc": chosen.isoformat(),
+            "runner_up_start_utc": other.isoformat(),
         }
 
     energy = solution.energy
