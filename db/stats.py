@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Meeting, Member, OutboxMessage, Rsvp
+from db.models import Attendance, Meeting, Member, OutboxMessage, Rsvp
 
 MEMBERS_PER_PAGE = 10
 RECENT_MEETINGS = 6
@@ -47,6 +47,7 @@ class MeetingStats:
     no: int
     no_answer: int
     reminders_delivered: int
+    attended: int = 0  # members who said afterwards that they were there
 
 
 _registered = Member.registered_at.is_not(None)
@@ -138,6 +139,15 @@ async def recent_meeting_stats(
             )
         ).all()
     )
+    attended = dict(
+        (
+            await session.execute(
+                select(Attendance.meeting_id, func.count())
+                .where(Attendance.meeting_id.in_(ids), Attendance.attended.is_(True))
+                .group_by(Attendance.meeting_id)
+            )
+        ).all()
+    )
     return [
         MeetingStats(
             meeting_id=m.id,
@@ -148,6 +158,7 @@ async def recent_meeting_stats(
             no=answers.get((m.id, "no"), 0),
             no_answer=int(silent.get(m.id, 0)),
             reminders_delivered=int(delivered.get(m.id, 0)),
+            attended=int(attended.get(m.id, 0)),
         )
         for m in meetings
     ]

@@ -174,6 +174,7 @@ async def cmd_stats(
                 silent=item.no_answer,
                 delivered=item.reminders_delivered,
             ),
+            _("Said afterwards they were there: {attended}").format(attended=item.attended),
         ]
     await message.answer(clip("\n".join(lines)))
 

@@ -44,3 +44,10 @@ class PlanCb(CallbackData, prefix="plan"):
     """Confirm one of the planner's options: the start as a UTC timestamp."""
 
     start: int
+
+
+class AttendCb(CallbackData, prefix="att"):
+    """After a meeting: was the member there?"""
+
+    meeting_id: int
+    attended: bool

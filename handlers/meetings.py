@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.i18n import N_
 from db.models import Meeting, Member
-from handlers.callbacks import RsvpCb
-from handlers.replies import ensure_registered
-from scheduling.meetings import MeetingError, next_meeting, record_rsvp
+from handlers.callbacks import AttendCb, RsvpCb
+from handlers.replies import ensure_registered, show
+from scheduling.meetings import MeetingError, next_meeting, record_attendance, record_rsvp
 from scheduling.notices import meeting_details, rsvp_markup
 
 router = Router(name="meetings")
@@ -66,3 +66,26 @@ async def on_rsvp(
         )
         return
     await query.answer(_(ANSWER_TEXTS[callback_data.answer]))
+
+
+@router.callback_query(AttendCb.filter())
+async def on_attendance(
+    query: CallbackQuery,
+    callback_data: AttendCb,
+    session: AsyncSession,
+    member: Member | None,
+    clock: Clock,
+) -> None:
+    if not await ensure_registered(query, member):
+        return
+    assert member is not None
+    meeting = await session.get(Meeting, callback_data.meeting_id)
+    if meeting is None:
+        await query.answer(_("This meeting no longer exists."), show_alert=True)
+        return
+    try:
+        await record_attendance(session, meeting, member, callback_data.attended, now=clock.now())
+    except MeetingError:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await show(query, _("Thank you! Noted."))

@@ -10,14 +10,17 @@ import json
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Meeting, Member, OutboxMessage, Rsvp
+from db.models import Attendance, Meeting, Member, OutboxMessage, Rsvp
 from db.planning import forget_meeting_burden, record_meeting_burden
 from scheduling.reminder_offsets import parse_offset, reminder_kind
 
 ANNOUNCE = "announce"
+# After the meeting, members are asked whether they were there (for /stats).
+ATTENDANCE = "attendance"
+ATTENDANCE_ASK_AFTER_END = timedelta(hours=1)
 CANCELLED = "cancelled"
 RESCHEDULED = "rescheduled"
 RSVP_ANSWERS = ("yes", "maybe", "no")
@@ -43,6 +46,16 @@ def _reminder_rows(meeting: Meeting, member: Member, now: datetime) -> list[Outb
             )
         )
     return rows
+
+
+def _attendance_due(meeting: Meeting) -> datetime:
+    return meeting.starts_at + timedelta(minutes=meeting.duration_min) + ATTENDANCE_ASK_AFTER_END
+
+
+def _attendance_row(meeting: Meeting, member: Member) -> OutboxMessage:
+    return OutboxMessage(
+        meeting_id=meeting.id, member_id=member.id, kind=ATTENDANCE, due_at=_attendance_due(meeting)
+    )
 
 
 async def _active_members(session: AsyncSession) -> list[Member]:
@@ -77,6 +90,7 @@ async def create_meeting(
             OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=ANNOUNCE, due_at=now)
         )
         session.add_all(_reminder_rows(meeting, member, now))
+        session.add(_attendance_row(meeting, member))
     # Every meeting, planned or set by hand, enters the fairness ledger.
     await record_meeting_burden(session, meeting)
     await session.commit()
@@ -97,6 +111,7 @@ async def queue_for_new_member(session: AsyncSession, member: Member, now: datet
         return 0
     rows = [OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=ANNOUNCE, due_at=now)]
     rows += _reminder_rows(meeting, member, now)
+    rows.append(_attendance_row(meeting, member))
     session.add_all(rows)
     await session.commit()
     return len(rows)
@@ -146,6 +161,15 @@ async def reschedule_meeting(
         # Sent for the old time but due again for the new one: send it again.
         row.sent_at, row.due_at, row.attempts, row.last_error = None, due, 0, None
         row.dropped = due < now or not wanted or not member.reachable
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.kind == ATTENDANCE,
+            OutboxMessage.sent_at.is_(None),
+        )
+        .values(due_at=_attendance_due(meeting))
+    )
     await _queue_notice(session, meeting, RESCHEDULED, now, {"old_start": old_start.isoformat()})
     await record_meeting_burden(session, meeting)
     await session.commit()
@@ -227,7 +251,7 @@ async def record_rsvp(
             OutboxMessage.meeting_id == meeting.id,
             OutboxMessage.member_id == member.id,
             OutboxMessage.sent_at.is_(None),
-            OutboxMessage.kind.like("remind:%"),
+            or_(OutboxMessage.kind.like("remind:%"), OutboxMessage.kind == ATTENDANCE),
         )
         .values(dropped=answer == "no")
     )
@@ -260,4 +284,28 @@ async def set_member_reminders(
                 row.dropped = kind not in wanted or rsvp == "no"
         if rsvp != "no":
             session.add_all(r for r in _reminder_rows(meeting, member, now) if r.kind not in have)
+    await session.commit()
+
+
+async def record_attendance(
+    session: AsyncSession, meeting: Meeting, member: Member, attended: bool, *, now: datetime
+) -> None:
+    """The member's own word, once the meeting has begun; a second answer replaces the first."""
+    if meeting.status != "scheduled":
+        raise MeetingError("cancelled")
+    if now < meeting.starts_at:
+        raise MeetingError("not_started")
+    row = await session.scalar(
+        select(Attendance).where(
+            Attendance.meeting_id == meeting.id, Attendance.member_id == member.id
+        )
+    )
+    if row is None:
+        session.add(
+            Attendance(
+                meeting_id=meeting.id, member_id=member.id, attended=attended, answered_at=now
+            )
+        )
+    else:
+        row.attended, row.answered_at = attended, now
     await session.commit()

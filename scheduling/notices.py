@@ -11,10 +11,10 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import N_
 from db.models import Meeting, Member
-from handlers.callbacks import RsvpCb
+from handlers.callbacks import AttendCb, RsvpCb
 from handlers.keyboards import Keyboard
 from scheduling import localtime
-from scheduling.meetings import ANNOUNCE, CANCELLED, RESCHEDULED
+from scheduling.meetings import ANNOUNCE, ATTENDANCE, CANCELLED, RESCHEDULED
 from scheduling.reminder_offsets import offset_of_kind
 
 RSVP_LABELS = (("yes", N_("✅ I will come")), ("maybe", N_("🤔 Maybe")), ("no", N_("❌ I can't")))
@@ -98,6 +98,20 @@ def render(
         return text + "\n" + meeting_details(i18n, member, meeting), rsvp_markup(
             i18n, locale, meeting
         )
+    if kind == ATTENDANCE:
+        when = localtime.format_meeting_time(meeting.starts_at, zone, locale)
+        text = t(
+            "Were you at the club meeting on {when}? Your answer helps the organisers."
+        ).format(when=when)
+        builder = Keyboard()
+        builder.button(
+            text=t("Yes, I was there"), callback_data=AttendCb(meeting_id=meeting.id, attended=True)
+        )
+        builder.button(
+            text=t("No, I couldn't come"),
+            callback_data=AttendCb(meeting_id=meeting.id, attended=False),
+        )
+        return text, builder.adjust(2).as_markup()
     offset = offset_of_kind(kind)
     if offset is not None:
         lead = REMINDER_LEADS.get(offset, N_("A reminder about the club meeting."))
@@ -117,6 +131,8 @@ def render(
     raise ValueError(f"unknown outbox kind {kind!r}")
 
 
+ATTENDANCE_ASK_WITHIN = timedelta(days=7)
+
 # A meeting that costs a member this much (the benchmark's scale: 4 = 07-08 or 22-23
 # local) or touches their night earns them the note that later months favour them.
 HARD_HOUR_COST = 4.0
@@ -125,6 +141,8 @@ HARD_HOUR_COST = 4.0
 def is_stale(kind: str, meeting: Meeting, now: datetime) -> bool:
     """Too late to be useful: reminders after the start, anything after the end."""
     end = meeting.starts_at + timedelta(minutes=meeting.duration_min)
+    if kind == ATTENDANCE:
+        return now >= end + ATTENDANCE_ASK_WITHIN  # it is asked after the end, but not weeks after
     if now >= end:
         return True
     offset = offset_of_kind(kind)

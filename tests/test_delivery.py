@@ -305,8 +305,10 @@ async def test_reminder_whose_meeting_has_started_is_dropped_as_stale(
     assert sorted(row.kind for row in dropped) == ["remind:1d", "remind:1h", "remind:7d"]
     assert all((row.last_error or "").startswith("stale:") for row in dropped)
 
-    # After the meeting has ended even the "starting now" reminder would be stale.
-    assert (await rig.tick_at(START + timedelta(hours=3))).sent == 0
+    # After the meeting has ended only the attendance question goes out (an hour after the
+    # end); no reminder is left to send.
+    assert (await rig.tick_at(START + timedelta(hours=3))).sent == 1
+    assert rig.texts(SYDNEY)[-1].startswith("Were you at the club meeting on")
 
 
 async def test_rsvp_no_stops_further_reminders_for_that_member_only(rig: Rig) -> None:

@@ -190,3 +190,27 @@ async def test_member_chooses_reminders_in_settings(club: Club) -> None:
             )
         )
     assert row is not None and not row.dropped
+
+
+async def test_members_say_afterwards_whether_they_came_and_stats_count_it(club: Club) -> None:
+    admin = await _organiser(club)
+    came = club.user(351, language_code="en")
+    await club.register(came)
+    declined = club.user(352, language_code="en")
+    await club.register(declined)
+    await club.say(admin, "/meeting 2027-01-16 10:00")  # 09:00-10:30 UTC
+    await club.app.delivery.drain()
+    declined.press("❌ I can't")
+    await declined.expect_callback_answer()
+
+    club.clock.at = datetime(2027, 1, 16, 11, 31, tzinfo=UTC)  # an hour after the end
+    await club.app.delivery.drain()
+    question = came.messages()[-1]
+    assert question.text and question.text.startswith("Were you at the club meeting on")
+    assert question.button_labels == ["Yes, I was there", "No, I couldn't come"]
+    assert "Were you at" not in (declined.messages()[-1].text or "")  # said they couldn't come
+    reply = await club.press(came, "Yes, I was there")
+    assert "Thank you" in (reply.text or "")
+
+    reply = await club.say(admin, "/stats")
+    assert "Said afterwards they were there: 1" in (reply.text or "")
