@@ -22,12 +22,12 @@ from db.planning import claim_monthly_plan, fairness_by_place, planner_ledger, p
 from handlers.admin import OrganisersOnly
 from handlers.callbacks import PlanCb
 from handlers.keyboards import Keyboard
-from handlers.organisers import zoom_note
+from handlers.organisers import meeting_error_text, zoom_note
 from handlers.plan_view import fairness_text, plan_text
 from handlers.replies import show
 from scheduling import localtime, zoom
 from scheduling.errors import PlanningError
-from scheduling.meetings import MeetingError, create_meeting, next_meeting
+from scheduling.meetings import MeetingError, create_meeting, next_meeting, reschedule_meeting
 from scheduling.months import YearMonth
 from scheduling.planner import MonthPlan, plan_month
 from scheduling.slots import Rules
@@ -99,9 +99,29 @@ async def on_plan_confirm(
 ) -> None:
     now = clock.now()
     starts_at = datetime.fromtimestamp(callback_data.start, UTC)
-    if await next_meeting(session, now) is not None:
-        await query.answer(
-            _("A meeting is already set. Cancel or reschedule it first."), show_alert=True
+    zone = (member.zone if member else None) or "UTC"
+    when = localtime.format_meeting_time(starts_at, zone, member.locale if member else "en")
+    upcoming = await next_meeting(session, now)
+    if upcoming is not None:
+        # Re-running the planner for the month of the set meeting moves it (everyone is told,
+        # as with /reschedule); a meeting of another month must be dealt with first.
+        if YearMonth.of(upcoming.starts_at.date()) != YearMonth.of(starts_at.date()):
+            await query.answer(
+                _("A meeting is already set. Cancel or reschedule it first."), show_alert=True
+            )
+            return
+        try:
+            await reschedule_meeting(session, upcoming, starts_at, now=now)
+        except MeetingError as exc:
+            await query.answer(meeting_error_text(exc), show_alert=True)
+            return
+        outcome = await zoom.on_meeting_rescheduled(session, upcoming, settings, now=now)
+        await show(
+            query,
+            _("The meeting is moved to {when}. Everyone is being told.").format(
+                when=f"{when} ({zone})"
+            )
+            + zoom_note("move", outcome),
         )
         return
     try:
@@ -113,8 +133,6 @@ async def on_plan_confirm(
         return
     # The same path as a hand-set meeting: Zoom (when configured) fills in the link.
     outcome = await zoom.on_meeting_confirmed(session, meeting, settings, now=now)
-    zone = (member.zone if member else None) or "UTC"
-    when = localtime.format_meeting_time(starts_at, zone, member.locale if member else "en")
     await show(
         query,
         _("Confirmed: the meeting is on {when} ({zone}). Members are being told.").format(

@@ -152,3 +152,26 @@ async def test_members_mark_days_they_cannot_make_and_the_planner_avoids_them(cl
     from datetime import date
 
     assert me.unavailable_dates == frozenset({date(2027, 2, 13)})
+
+
+async def test_re_running_the_planner_moves_the_months_meeting(club: Club) -> None:
+    await _add_members(club)
+    admin = club.user(ADMIN_ID, language_code="en")
+    await club.register(admin, country="Germany", city_prefix="Berlin")
+    await club.say(admin, "/plan 2027-02")
+    await club.press(admin, "Confirm option 1")
+    async with club.app.ctx.session_factory() as session:
+        first = await session.scalar(select(Meeting))
+    assert first is not None
+    reply = await club.say(admin, "/plan 2027-02")
+    reply = await club.press(admin, "Confirm option 2")
+    assert "moved" in (reply.text or "")
+    async with club.app.ctx.session_factory() as session:
+        meetings = list(await session.scalars(select(Meeting)))
+    assert len(meetings) == 1 and meetings[0].starts_at != first.starts_at
+    assert meetings[0].sequence == 1  # calendars see the move
+    # A plan for another month does not touch February's meeting.
+    await club.say(admin, "/plan 2027-03")
+    admin.press("Confirm option 1")
+    answer = await admin.expect_callback_answer()
+    assert "already set" in (answer.text or "")
