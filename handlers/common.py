@@ -8,6 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
+from bot.commands import ORGANISER_COMMANDS
 from db.models import Member
 
 router = Router(name="common")
@@ -30,6 +31,8 @@ def help_text(is_organiser: bool) -> str:
     ]
     if is_organiser:
         lines += ["", _("You are an organiser: your own menu shows the organisers' commands.")]
+        # The same descriptions as the organisers' command menu, in the reader's language.
+        lines += [f"/{name}: {_(description)}" for name, description in ORGANISER_COMMANDS]
     return "\n".join(lines)
 
 

@@ -163,3 +163,13 @@ async def test_organisers_promote_and_remove(club: Club) -> None:
     assert "didn't understand" in ((await helper.expect_reply()).text or "")
     admin.send_forwarded_text("hi from Vera", origin_user_id=220)
     assert "Added to the organisers" in ((await admin.expect_reply()).text or "")
+
+
+async def test_help_lists_organiser_commands_only_to_organisers(club: Club) -> None:
+    member = club.user(230, language_code="en")
+    reply = await club.say(member, "/help")
+    assert "/broadcast" not in (reply.text or "")
+    admin = club.user(ADMIN_ID, language_code="ru")
+    reply = await club.say(admin, "/help")
+    assert "/broadcast: " in (reply.text or "") and "/plan: " in (reply.text or "")
+    assert "Announce something" not in (reply.text or "")  # the Russian description is shown
