@@ -33,7 +33,9 @@ from bot import metrics
 from bot.clock import Clock
 from db.models import BurdenEntry, Meeting, Member, OutboxMessage
 from scheduling import notices, outbox
+from scheduling.meetings import ANNOUNCE
 from scheduling.pacer import Pacer
+from scheduling.reminder_offsets import offset_of_kind
 
 log = logging.getLogger(__name__)
 
@@ -153,20 +155,25 @@ class Delivery:
             raise _Stale("meeting deleted")
         if notices.is_stale(row.kind, meeting, now):
             raise _Stale(f"meeting at {meeting.starts_at.isoformat()} has begun or ended")
-        previous = await session.scalar(
-            select(Meeting.starts_at)
-            .where(Meeting.starts_at < meeting.starts_at, Meeting.status == "scheduled")
-            .order_by(Meeting.starts_at.desc())
-            .limit(1)
-        )
-        burden = (
-            await session.execute(
-                select(BurdenEntry.cost, BurdenEntry.night).where(
-                    BurdenEntry.meeting_id == meeting.id, BurdenEntry.member_id == member.id
-                )
+        # Each lookup only for the kind that uses it: this runs once per message sent.
+        previous = None
+        if offset_of_kind(row.kind) is not None:  # reminders note a DST change since then
+            previous = await session.scalar(
+                select(Meeting.starts_at)
+                .where(Meeting.starts_at < meeting.starts_at, Meeting.status == "scheduled")
+                .order_by(Meeting.starts_at.desc())
+                .limit(1)
             )
-        ).first()
-        hard = burden is not None and (burden.night or burden.cost >= notices.HARD_HOUR_COST)
+        hard = False
+        if row.kind == ANNOUNCE:  # the announcement tells a hard hour's member of better ones
+            burden = (
+                await session.execute(
+                    select(BurdenEntry.cost, BurdenEntry.night).where(
+                        BurdenEntry.meeting_id == meeting.id, BurdenEntry.member_id == member.id
+                    )
+                )
+            ).first()
+            hard = burden is not None and (burden.night or burden.cost >= notices.HARD_HOUR_COST)
         return notices.render(
             self.i18n, row.kind, member, meeting, row.payload, previous, hard_hour=hard
         )
