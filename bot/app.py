@@ -24,6 +24,8 @@ from bot.middlewares import (
     PrivateChatsOnly,
     ThrottleMiddleware,
 )
+from bot.response_models import pin_response_models
+from db.member_cache import MemberCache
 
 
 @dataclass
@@ -34,6 +36,7 @@ class AppContext:
     session_factory: async_sessionmaker[AsyncSession]
     i18n: I18n
     clock: Clock
+    member_cache: MemberCache | None = None
 
 
 def create_bot(token: str, api_base: str) -> Bot:
@@ -57,6 +60,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         registration,
     )
 
+    pin_response_models()
     dp = Dispatcher(storage=storage or MemoryStorage())
     dp["settings"] = ctx.settings
     dp["clock"] = ctx.clock
@@ -66,7 +70,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
     dp.update.outer_middleware(CountUpdates())  # /metrics (issue 7)
     dp.update.outer_middleware(PrivateChatsOnly())
     dp.update.outer_middleware(DbSessionMiddleware(ctx.session_factory))
-    dp.update.outer_middleware(MemberMiddleware(ctx.settings.admin_ids))
+    dp.update.outer_middleware(MemberMiddleware(ctx.settings.admin_ids, ctx.member_cache))
     dp.update.outer_middleware(MemberLocaleMiddleware(ctx.i18n))
     dp.update.outer_middleware(
         ThrottleMiddleware(ctx.settings.throttle_rate, ctx.settings.throttle_burst)

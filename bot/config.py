@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     # FSM state shared by instances (aiogram's RedisStorage); empty keeps it in memory.
     redis_url: str | None = None
+    # Members and roles kept in memory between updates, at most this long; 0 turns it off.
+    # Commits invalidate it at once (over Redis for other instances); see db/member_cache.py.
+    member_cache_seconds: float = Field(default=300.0, ge=0)
     # An outbox claim is a lease: a dead instance's rows go to another one after this.
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
 

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import resolve_locale
+from db.member_cache import MemberCache
 from db.members import member_and_role
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -54,8 +55,9 @@ class DbSessionMiddleware(BaseMiddleware):
 class MemberMiddleware(BaseMiddleware):
     """Loads the member (or None) and whether the sender is an organiser."""
 
-    def __init__(self, admin_ids: frozenset[int]) -> None:
+    def __init__(self, admin_ids: frozenset[int], cache: MemberCache | None = None) -> None:
         self.admin_ids = admin_ids
+        self.cache = cache
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -64,7 +66,7 @@ class MemberMiddleware(BaseMiddleware):
             data["member"] = None
             data["is_organiser"] = False
         else:
-            member, organiser = await member_and_role(session, user.id, self.admin_ids)
+            member, organiser = await member_and_role(session, user.id, self.admin_ids, self.cache)
             data["member"], data["is_organiser"] = member, organiser
         return await handler(event, data)
 

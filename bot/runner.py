@@ -29,6 +29,7 @@ from bot.i18n import build_i18n
 from bot.web import build_web_app, start_web
 from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
+from db.member_cache import Announcer, MemberCache, RedisInvalidations
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head
 from scheduling.delivery import Delivery
@@ -68,9 +69,13 @@ async def open_app(
     """Everything the bot needs, opened in order and closed in reverse."""
     await upgrade_to_head(settings.database_url)
     engine = create_engine(settings.database_url)
+    member_cache, invalidations = member_cache_for(settings, engine.dialect.name)
+    if invalidations is not None:
+        await invalidations.start()
     ctx = AppContext(
         settings=settings,
-        session_factory=create_session_factory(engine),
+        session_factory=create_session_factory(engine, member_cache, Announcer(invalidations)),
+        member_cache=member_cache,
         i18n=build_i18n(settings.default_locale),
         clock=clock or Clock(),
     )
@@ -89,7 +94,28 @@ async def open_app(
     finally:
         await bot.session.close()
         await storage.close()
+        if invalidations is not None:
+            await invalidations.close()
         await engine.dispose()
+
+
+def member_cache_for(
+    settings: Settings, dialect: str
+) -> tuple[MemberCache | None, RedisInvalidations | None]:
+    """The member cache, and how instances tell each other what changed.
+
+    SQLite has one bot process, so local invalidation is complete. A shared database
+    may have other instances writing: the cache is used only if Redis carries the news.
+    """
+    if settings.member_cache_seconds <= 0:
+        return None, None
+    cache = MemberCache(ttl=settings.member_cache_seconds)
+    if settings.redis_url is not None:
+        return cache, RedisInvalidations(settings.redis_url, cache)
+    if dialect == "sqlite":
+        return cache, None
+    log.info("member cache off: %s without REDIS_URL may have other instances", dialect)
+    return None, None
 
 
 def fsm_storage(settings: Settings) -> BaseStorage:

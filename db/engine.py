@@ -9,6 +9,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from db.member_cache import Announcer, MemberCache, TrackingSession, tracking_session_class
+
 
 def _ensure_sqlite_folder(url: str) -> None:
     parsed = make_url(url)
@@ -37,5 +39,19 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_session_factory(
+    engine: AsyncEngine,
+    member_cache: MemberCache | None = None,
+    announcer: Announcer | None = None,
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep the member cache (if any) in step with what they commit."""
+    info: dict[str, object] = {}
+    if member_cache is not None:
+        info = {"member_cache": member_cache, "member_cache_announce": announcer}
+    return async_sessionmaker(
+        engine,
+        class_=TrackingSession,
+        sync_session_class=tracking_session_class(),
+        expire_on_commit=False,
+        info=info,
+    )

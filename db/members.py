@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.member_cache import MemberCache
 from db.models import Member, Organiser
 from db.types import utcnow
 
@@ -70,9 +71,24 @@ async def forget_member(session: AsyncSession, telegram_id: int) -> bool:
 
 
 async def member_and_role(
-    session: AsyncSession, telegram_id: int, config_ids: Iterable[int]
+    session: AsyncSession,
+    telegram_id: int,
+    config_ids: Iterable[int],
+    cache: MemberCache | None = None,
 ) -> tuple[Member | None, bool]:
-    """The member and whether they organise, in one round trip (runs on every update)."""
+    """The member and whether they organise (runs on every update).
+
+    From the cache when it knows the person: the member comes back attached to `session`,
+    so handlers change and commit it as if it had been queried. Otherwise one round trip.
+    """
+    configured = telegram_id in set(config_ids)
+    entry = cache.get(telegram_id) if cache is not None else None
+    if entry is not None:
+        member = entry.member()
+        if member is not None:
+            session.add(member)  # detached with its identity: no SQL, just attached
+        return member, configured or entry.promoted
+    generation = cache.generation if cache is not None else 0
     promoted = select(Organiser.telegram_id).where(Organiser.telegram_id == telegram_id).exists()
     row = (
         await session.execute(select(Member, promoted).where(Member.telegram_id == telegram_id))
@@ -81,7 +97,9 @@ async def member_and_role(
         member, is_promoted = row
     else:
         member, is_promoted = None, bool(await session.scalar(select(promoted)))
-    return member, telegram_id in set(config_ids) or bool(is_promoted)
+    if cache is not None:
+        cache.put(telegram_id, member, bool(is_promoted), generation)
+    return member, configured or bool(is_promoted)
 
 
 async def promoted_organiser_ids(session: AsyncSession) -> set[int]:

@@ -29,6 +29,7 @@ from bot.config import Settings
 from db.members import (
     demote_organiser,
     get_member,
+    is_organiser,
     promote_organiser,
     promoted_organiser_ids,
 )
@@ -60,9 +61,13 @@ class OrganisersOnly(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if data.get("is_organiser"):
-            return await handler(event, data)
         user = data.get("event_from_user")
+        if data.get("is_organiser") and user is not None:
+            # Asked afresh for every admin action: the member cache may be a moment behind
+            # a demotion made on another instance.
+            settings = data["settings"]
+            if await is_organiser(data["session"], user.id, settings.admin_ids):
+                return await handler(event, data)
         log.warning("refused an organisers' command from user %s", user.id if user else None)
         if isinstance(event, Message):
             await event.answer(_("I don't know that command. /help lists what I can do."))

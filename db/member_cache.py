@@ -1,0 +1,274 @@
+"""An in-process cache of who is a member, so an ordinary update needs no database query.
+
+Every update used to start with a query for the sender's member row and organiser role;
+through aiosqlite that was most of the CPU a button press cost. The cache keeps a copy of
+the row's columns (or "not a member") per Telegram id.
+
+Staleness is prevented, not waited out:
+- every session from the app's factory reports the members and organisers it flushed,
+  and any bulk UPDATE/DELETE of those tables; they are dropped from the cache when the
+  transaction commits (and also at flush, so a reader never keeps an old copy);
+- other instances hear of the same commits through `RedisInvalidations` when Redis is
+  configured; without Redis a non-SQLite database turns the cache off (see `cache_for`);
+- entries also expire after `ttl` seconds, for writes made outside the app (an operator's
+  SQL), and the oldest entries go when `max_entries` is reached.
+
+Admin actions do not trust the cache: `OrganisersOnly` asks the database every time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+
+from db.models import Member, Organiser
+
+log = logging.getLogger(__name__)
+
+ALL = None  # an invalidation of every entry
+_PENDING_KEY = "member_cache_pending"
+_COLUMNS = tuple(attr.key for attr in Member.__mapper__.column_attrs)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the cache knows of one Telegram id."""
+
+    columns: dict[str, Any] | None  # None: this person is not a member
+    promoted: bool  # promoted to organiser in the chat (ADMIN_IDS are checked apart)
+    stored_at: float
+
+    def member(self) -> Member | None:
+        """A fresh detached Member for this update; the caller attaches it to its session."""
+        if self.columns is None:
+            return None
+        member = Member(**self.columns)
+        make_transient_to_detached(member)
+        return member
+
+
+def member_columns(member: Member) -> dict[str, Any]:
+    return {key: getattr(member, key) for key in _COLUMNS}
+
+
+class MemberCache:
+    def __init__(
+        self,
+        ttl: float = 300.0,
+        max_entries: int = 20_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[int, Entry] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+        # Bumped by every invalidation: a query that started before one must not be stored.
+        self.generation = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, telegram_id: int) -> Entry | None:
+        entry = self._entries.get(telegram_id)
+        if entry is None or self.clock() - entry.stored_at > self.ttl:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(telegram_id)
+        self.hits += 1
+        return entry
+
+    def put(self, telegram_id: int, member: Member | None, promoted: bool, generation: int) -> None:
+        """Store what a query read, unless something was invalidated since it began."""
+        if generation != self.generation:
+            return
+        columns = member_columns(member) if member is not None else None
+        self._entries[telegram_id] = Entry(columns, promoted, self.clock())
+        self._entries.move_to_end(telegram_id)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def invalidate(self, telegram_ids: Iterable[int] | None) -> None:
+        self.generation += 1
+        if telegram_ids is ALL:
+            self._entries.clear()
+            return
+        for telegram_id in telegram_ids:
+            self._entries.pop(telegram_id, None)
+
+
+# ---------------------------------------------------------------- change tracking
+
+
+class Invalidations(Protocol):
+    """Tells the other instances which entries to drop."""
+
+    async def publish(self, telegram_ids: set[int] | None) -> None: ...
+
+
+def _pending(session: Session) -> dict[str, Any]:
+    return session.info.setdefault(_PENDING_KEY, {"ids": set(), "all": False})
+
+
+def _note_flush(session: Session, _context: object) -> None:
+    pending = _pending(session)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Member | Organiser) and obj.telegram_id is not None:
+            pending["ids"].add(int(obj.telegram_id))
+            # A member who changed their zone must not be served the old one by another
+            # update running while this transaction is open.
+    _drop(session, pending)
+
+
+def _note_bulk(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    if any(mapper.class_ in (Member, Organiser) for mapper in state.all_mappers):
+        pending = _pending(state.session)
+        pending["all"] = True
+        _drop(state.session, pending)
+
+
+def _drop(session: Session, pending: dict[str, Any]) -> None:
+    cache: MemberCache | None = session.info.get("member_cache")
+    if cache is not None:
+        cache.invalidate(ALL if pending["all"] else pending["ids"])
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, None)
+    if pending is None or not (pending["all"] or pending["ids"]):
+        return
+    _drop(session, pending)
+    announce: Callable[[set[int] | None], None] | None = session.info.get("member_cache_announce")
+    if announce is not None:
+        announce(ALL if pending["all"] else set(pending["ids"]))
+
+
+def _after_rollback(session: Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, None)
+    if pending is not None:
+        _drop(session, pending)  # what was flushed and rolled back may have been re-read
+
+
+class TrackingSession(AsyncSession):
+    """Waits, after each commit, until other instances have been told what changed."""
+
+    async def commit(self) -> None:
+        await super().commit()
+        announcer: Announcer | None = self.info.get("member_cache_announce")
+        if announcer is not None:
+            await announcer.settle()
+
+
+def tracking_session_class() -> type[Session]:
+    """A Session subclass of its own, so each app's listeners see only its sessions."""
+    cls: type[Session] = type("MemberTrackingSession", (Session,), {})
+    event.listen(cls, "after_flush", _note_flush)
+    event.listen(cls, "do_orm_execute", _note_bulk)
+    event.listen(cls, "after_commit", _after_commit)
+    event.listen(cls, "after_rollback", _after_rollback)
+    return cls
+
+
+class Announcer:
+    """Publishes each commit's invalidations; `settle()` waits until they are out."""
+
+    def __init__(self, invalidations: Invalidations | None) -> None:
+        self.invalidations = invalidations
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __call__(self, telegram_ids: set[int] | None) -> None:
+        if self.invalidations is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._publish(telegram_ids))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _publish(self, telegram_ids: set[int] | None) -> None:
+        assert self.invalidations is not None
+        try:
+            await self.invalidations.publish(telegram_ids)
+        except Exception as exc:  # the TTL still bounds how stale another instance gets
+            log.warning("could not publish member cache invalidations: %s", exc)
+
+    async def settle(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+# ---------------------------------------------------------------- across instances
+
+CHANNEL = "harbin:member-cache"
+
+
+def encode(telegram_ids: set[int] | None) -> str:
+    return json.dumps(None if telegram_ids is ALL else sorted(telegram_ids))
+
+
+def decode(payload: str | bytes) -> set[int] | None:
+    data = json.loads(payload)
+    return ALL if data is None else {int(item) for item in data}
+
+
+class RedisInvalidations:
+    """Invalidations over Redis pub/sub: each instance publishes and listens."""
+
+    def __init__(self, url: str, cache: MemberCache) -> None:
+        from redis.asyncio import Redis
+
+        self.cache = cache
+        self.redis = Redis.from_url(url)
+        self._listener: asyncio.Task[None] | None = None
+        self.received = 0
+
+    async def publish(self, telegram_ids: set[int] | None) -> None:
+        await self.redis.publish(CHANNEL, encode(telegram_ids))
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen_forever())
+
+    async def _listen_forever(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("member cache invalidations: %s; reconnecting", exc)
+            # Messages may have been missed while disconnected: forget everything.
+            self.cache.invalidate(ALL)
+            await asyncio.sleep(1.0)
+
+    async def _listen(self) -> None:
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(CHANNEL)
+            self.cache.invalidate(ALL)  # anything cached before this point may be stale
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                self.received += 1
+                try:
+                    self.cache.invalidate(decode(message["data"]))
+                except (ValueError, TypeError):
+                    log.warning("ignored a malformed member cache message")
+        finally:
+            await pubsub.aclose()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        await self.redis.aclose()
