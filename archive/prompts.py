@@ -60,6 +60,7 @@ async def set_prompts_wanted(
     session: AsyncSession, member: Member, wanted: bool, *, now: datetime
 ) -> None:
     """Opt in or out; opting out also drops invitations still waiting to be sent."""
+    session.add(member)  # it may come detached from the member cache
     member.memoir_prompts = wanted
     if not wanted:
         await session.execute(

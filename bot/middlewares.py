@@ -47,9 +47,15 @@ class DbSessionMiddleware(BaseMiddleware):
         self.session_factory = session_factory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self.session_factory() as session:
-            data["session"] = session
+        session = self.session_factory()
+        data["session"] = session
+        try:
             return await handler(event, data)
+        finally:
+            # Most updates never touch the database (the member comes from the cache);
+            # closing an unused session would still cost a greenlet round trip.
+            if session.in_transaction() or session.sync_session.identity_map or session.new:
+                await session.close()
 
 
 class MemberMiddleware(BaseMiddleware):

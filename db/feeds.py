@@ -40,6 +40,7 @@ def new_token() -> str:
 async def ensure_token(session: AsyncSession, member: Member) -> str:
     """The member's feed token, created on first use."""
     if member.feed_token is None:
+        session.add(member)  # it may come detached from the member cache
         member.feed_token = new_token()
         await session.commit()
     assert member.feed_token is not None
@@ -48,12 +49,14 @@ async def ensure_token(session: AsyncSession, member: Member) -> str:
 
 async def reset_token(session: AsyncSession, member: Member) -> str:
     """A new token; the old address stops working as soon as this commits."""
+    session.add(member)
     member.feed_token = new_token()
     await session.commit()
     return member.feed_token
 
 
 async def revoke_token(session: AsyncSession, member: Member) -> None:
+    session.add(member)
     member.feed_token = None
     await session.commit()
 

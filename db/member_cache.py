@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 ALL = None  # an invalidation of every entry
 _PENDING_KEY = "member_cache_pending"
 _COLUMNS = tuple(attr.key for attr in Member.__mapper__.column_attrs)
+_MEMBER_MANAGER = Member.__mapper__.class_manager
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,10 @@ class Entry:
         """A fresh detached Member for this update; the caller attaches it to its session."""
         if self.columns is None:
             return None
-        member = Member(**self.columns)
+        # Filled as a query would fill it: straight into __dict__, with no change history,
+        # so attaching it and committing later writes only what a handler changes.
+        member: Member = _MEMBER_MANAGER.new_instance()
+        member.__dict__.update(self.columns)
         make_transient_to_detached(member)
         return member
 
@@ -89,6 +93,10 @@ class MemberCache:
         self.hits += 1
         return entry
 
+    def peek(self, telegram_id: int) -> Entry | None:
+        """The entry as stored, expired or not, without counting a hit or a miss."""
+        return self._entries.get(telegram_id)
+
     def put(self, telegram_id: int, member: Member | None, promoted: bool, generation: int) -> None:
         """Store what a query read, unless something was invalidated since it began."""
         if generation != self.generation:
@@ -118,17 +126,31 @@ class Invalidations(Protocol):
 
 
 def _pending(session: Session) -> dict[str, Any]:
-    return session.info.setdefault(_PENDING_KEY, {"ids": set(), "all": False})
+    return session.info.setdefault(
+        _PENDING_KEY, {"ids": set(), "all": False, "members": {}, "roles": set()}
+    )
 
 
 def _note_flush(session: Session, _context: object) -> None:
+    """Drop what this flush wrote (a concurrent update must not read the old copy), and
+    remember the written members so the commit can store their new state."""
+    cache: MemberCache | None = session.info.get("member_cache")
     pending = _pending(session)
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Member | Organiser) and obj.telegram_id is not None:
-            pending["ids"].add(int(obj.telegram_id))
-            # A member who changed their zone must not be served the old one by another
-            # update running while this transaction is open.
+    deleted = set(session.deleted)
+    for obj in (*session.new, *session.dirty, *deleted):
+        if not isinstance(obj, Member | Organiser) or obj.telegram_id is None:
+            continue
+        telegram_id = int(obj.telegram_id)
+        pending["ids"].add(telegram_id)
+        if isinstance(obj, Organiser) or obj in deleted:
+            pending["roles"].add(telegram_id)  # re-read these rather than guess
+            continue
+        prior = cache.peek(telegram_id) if cache is not None else None
+        if prior is not None:
+            pending["members"][telegram_id] = (obj, prior.promoted)
     _drop(session, pending)
+    if cache is not None:
+        pending["generation"] = cache.generation
 
 
 def _note_bulk(state: ORMExecuteState) -> None:
@@ -150,10 +172,22 @@ def _after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, None)
     if pending is None or not (pending["all"] or pending["ids"]):
         return
+    cache: MemberCache | None = session.info.get("member_cache")
+    # Nobody invalidated anything since our last flush: what we wrote is the row.
+    untouched = cache is not None and cache.generation == pending.get("generation")
     _drop(session, pending)
+    if cache is not None and untouched and not pending["all"]:
+        for telegram_id, (member, promoted) in pending["members"].items():
+            if telegram_id not in pending["roles"] and _fully_loaded(member):
+                cache.put(telegram_id, member, promoted, cache.generation)
     announce: Callable[[set[int] | None], None] | None = session.info.get("member_cache_announce")
     if announce is not None:
         announce(ALL if pending["all"] else set(pending["ids"]))
+
+
+def _fully_loaded(member: Member) -> bool:
+    # Columns a new row never set read as None without SQL; expired ones would need a load.
+    return not inspect(member).expired_attributes
 
 
 def _after_rollback(session: Session) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.member_cache import MemberCache
@@ -31,13 +32,22 @@ async def get_member(session: AsyncSession, telegram_id: int) -> Member | None:
     return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
 
 
-async def save_registration(session: AsyncSession, reg: Registration) -> Member:
-    """Create the member, or overwrite a previous registration of the same person."""
-    member = await get_member(session, reg.telegram_id)
+LOOK_UP: Any = object()  # save_registration: the caller has not loaded the member
+
+
+async def save_registration(
+    session: AsyncSession, reg: Registration, existing: Member | None = LOOK_UP
+) -> Member:
+    """Create the member, or overwrite a previous registration of the same person.
+
+    `existing` is their row as this session already loaded it (None: not a member), which
+    saves a query; by default it is looked up.
+    """
+    member = await get_member(session, reg.telegram_id) if existing is LOOK_UP else existing
     now = utcnow()
     if member is None:
         member = Member(telegram_id=reg.telegram_id, locale=reg.locale)
-        session.add(member)
+    session.add(member)  # new, or detached from the member cache
     member.locale = reg.locale
     member.name = reg.name
     member.country = reg.country
@@ -57,6 +67,7 @@ async def update_member(session: AsyncSession, member: Member, **fields: object)
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"not member settings: {sorted(unknown)}")
+    session.add(member)  # it may come detached from the member cache
     for key, value in fields.items():
         setattr(member, key, value)
     await session.commit()
@@ -78,25 +89,24 @@ async def member_and_role(
 ) -> tuple[Member | None, bool]:
     """The member and whether they organise (runs on every update).
 
-    From the cache when it knows the person: the member comes back attached to `session`,
-    so handlers change and commit it as if it had been queried. Otherwise one round trip.
+    From the cache when it knows the person, as a detached Member (writers below call
+    `session.add` first, which attaches it without SQL). Otherwise one round trip.
     """
     configured = telegram_id in set(config_ids)
     entry = cache.get(telegram_id) if cache is not None else None
     if entry is not None:
-        member = entry.member()
-        if member is not None:
-            session.add(member)  # detached with its identity: no SQL, just attached
-        return member, configured or entry.promoted
+        # Detached, with its identity: functions that change a member attach it first.
+        return entry.member(), configured or entry.promoted
     generation = cache.generation if cache is not None else 0
     promoted = select(Organiser.telegram_id).where(Organiser.telegram_id == telegram_id).exists()
-    row = (
-        await session.execute(select(Member, promoted).where(Member.telegram_id == telegram_id))
-    ).first()
-    if row is not None:
-        member, is_promoted = row
-    else:
-        member, is_promoted = None, bool(await session.scalar(select(promoted)))
+    # One row even for a stranger: a one-row anchor, outer-joined to their member row.
+    anchor = select(literal(1).label("one")).subquery()
+    query = (
+        select(Member, promoted)
+        .select_from(anchor)
+        .outerjoin(Member, Member.telegram_id == telegram_id)
+    )
+    member, is_promoted = (await session.execute(query)).one()
     if cache is not None:
         cache.put(telegram_id, member, bool(is_promoted), generation)
     return member, configured or bool(is_promoted)

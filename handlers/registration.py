@@ -593,6 +593,7 @@ async def on_consent(
     callback_data: RegCb,
     state: FSMContext,
     session: AsyncSession,
+    member: Member | None,
     clock: Clock,
 ) -> None:
     data = await state.get_data()
@@ -616,7 +617,7 @@ async def on_consent(
         hours_start=int(data.get("hours_start", DEFAULT_HOURS_START)),
         hours_end=int(data.get("hours_end", DEFAULT_HOURS_END)),
     )
-    member = await save_registration(session, registration)
+    member = await save_registration(session, registration, member)
     await state.clear()
     await queue_for_new_member(session, member, clock.now())
     await show(

@@ -262,6 +262,7 @@ async def set_member_reminders(
     session: AsyncSession, member: Member, offsets: tuple[str, ...], *, now: datetime
 ) -> None:
     """Save which reminders the member wants and bring the coming meeting's rows in line."""
+    session.add(member)  # it may come detached from the member cache
     member.reminders = ",".join(offsets)
     meeting = await next_meeting(session, now)
     if meeting is not None:

@@ -132,6 +132,7 @@ def _strip_latin_marks(text: str) -> str:
 # --- countries -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=2048)
 def country_name(code: str, locale: str) -> str:
     """Country name in the member's language: ('CN', 'ru') -> 'Китай', ('CN', 'zh') -> '中国'."""
     code = code.upper()
