@@ -23,22 +23,35 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
-from db.models import Member, Organiser
+from db.models import Meeting, Member, Organiser
 
 log = logging.getLogger(__name__)
 
 ALL = None  # an invalidation of every entry
+# Execution option naming the Telegram ids a bulk UPDATE/DELETE touches; without it the
+# whole cache is dropped.
+AFFECTS = "member_cache_affects"
 _PENDING_KEY = "member_cache_pending"
 _COLUMNS = tuple(attr.key for attr in Member.__mapper__.column_attrs)
 _MEMBER_MANAGER = Member.__mapper__.class_manager
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingMeeting:
+    """A scheduled meeting as the cache keeps it: enough to tell whether one is coming."""
+
+    id: int
+    starts_at: datetime
+    duration_min: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +93,15 @@ class MemberCache:
         self.misses = 0
         # Bumped by every invalidation: a query that started before one must not be stored.
         self.generation = 0
+        # Everyone who has a member row or was promoted: anybody else is a stranger, known
+        # without a query (a first /start). None until loaded, and after "invalidate all".
+        self._directory: set[int] | None = None
+        self._directory_at = 0.0
+        # The scheduled meetings, soonest first, so that "is a meeting coming?" (asked when
+        # a member joins) needs no query. Separate generation: meetings change apart.
+        self._meetings: tuple[UpcomingMeeting, ...] | None = None
+        self._meetings_at = 0.0
+        self.meetings_generation = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -93,9 +115,14 @@ class MemberCache:
         self.hits += 1
         return entry
 
-    def peek(self, telegram_id: int) -> Entry | None:
-        """The entry as stored, expired or not, without counting a hit or a miss."""
-        return self._entries.get(telegram_id)
+    def promoted(self, telegram_id: int) -> bool | None:
+        """Whether the cache knows this id was promoted (None: it does not know)."""
+        entry = self._entries.get(telegram_id)
+        if entry is not None:
+            return entry.promoted
+        if not self.needs_directory() and telegram_id not in (self._directory or ()):
+            return False  # a stranger until now: no organiser row either
+        return None
 
     def put(self, telegram_id: int, member: Member | None, promoted: bool, generation: int) -> None:
         """Store what a query read, unless something was invalidated since it began."""
@@ -111,9 +138,49 @@ class MemberCache:
         self.generation += 1
         if telegram_ids is ALL:
             self._entries.clear()
+            self._directory = None
             return
         for telegram_id in telegram_ids:
             self._entries.pop(telegram_id, None)
+            if self._directory is not None:
+                # Perhaps a member now: the next update asks the database.
+                self._directory.add(telegram_id)
+
+    def scheduled_meetings(self) -> tuple[UpcomingMeeting, ...] | None:
+        """The scheduled meetings soonest first, or None when the cache does not know."""
+        if self._meetings is None or self.clock() - self._meetings_at > self.ttl:
+            return None
+        return self._meetings
+
+    def set_scheduled_meetings(self, meetings: Iterable[Meeting], generation: int) -> None:
+        if generation == self.meetings_generation:
+            self._meetings = tuple(
+                UpcomingMeeting(m.id, m.starts_at, m.duration_min) for m in meetings
+            )
+            self._meetings_at = self.clock()
+
+    def invalidate_meetings(self) -> None:
+        self.meetings_generation += 1
+        self._meetings = None
+
+    def needs_directory(self) -> bool:
+        return self._directory is None or self.clock() - self._directory_at > self.ttl
+
+    def set_directory(self, telegram_ids: Iterable[int], generation: int) -> None:
+        """Store who has a row, unless something was invalidated since the query began."""
+        if generation == self.generation:
+            self._directory = set(telegram_ids)
+            self._directory_at = self.clock()
+
+    def is_stranger(self, telegram_id: int) -> bool:
+        """True only when the directory is loaded and fresh and this id is not in it."""
+        if self.needs_directory():
+            return False
+        assert self._directory is not None
+        if telegram_id in self._directory:
+            return False
+        self.hits += 1
+        return True
 
 
 # ---------------------------------------------------------------- change tracking
@@ -123,6 +190,8 @@ class Invalidations(Protocol):
     """Tells the other instances which entries to drop."""
 
     async def publish(self, telegram_ids: set[int] | None) -> None: ...
+
+    async def publish_meetings(self) -> None: ...
 
 
 def _pending(session: Session) -> dict[str, Any]:
@@ -138,6 +207,9 @@ def _note_flush(session: Session, _context: object) -> None:
     pending = _pending(session)
     deleted = set(session.deleted)
     for obj in (*session.new, *session.dirty, *deleted):
+        if isinstance(obj, Meeting):
+            pending["meetings"] = True
+            continue
         if not isinstance(obj, Member | Organiser) or obj.telegram_id is None:
             continue
         telegram_id = int(obj.telegram_id)
@@ -145,32 +217,46 @@ def _note_flush(session: Session, _context: object) -> None:
         if isinstance(obj, Organiser) or obj in deleted:
             pending["roles"].add(telegram_id)  # re-read these rather than guess
             continue
-        prior = cache.peek(telegram_id) if cache is not None else None
-        if prior is not None:
-            pending["members"][telegram_id] = (obj, prior.promoted)
+        promoted = cache.promoted(telegram_id) if cache is not None else None
+        if promoted is not None:
+            pending["members"][telegram_id] = (obj, promoted)
     _drop(session, pending)
     if cache is not None:
         pending["generation"] = cache.generation
 
 
 def _note_bulk(state: ORMExecuteState) -> None:
+    """A bulk UPDATE/DELETE of members or organisers: the ids it names, or everyone."""
     if not (state.is_update or state.is_delete):
         return
+    if any(mapper.class_ is Meeting for mapper in state.all_mappers):
+        pending = _pending(state.session)
+        pending["meetings"] = True
+        _drop(state.session, pending)
     if any(mapper.class_ in (Member, Organiser) for mapper in state.all_mappers):
         pending = _pending(state.session)
-        pending["all"] = True
+        named = state.execution_options.get(AFFECTS)
+        if named is None:
+            pending["all"] = True
+        else:
+            pending["ids"].update(int(telegram_id) for telegram_id in named)
+            pending["roles"].update(int(telegram_id) for telegram_id in named)
         _drop(state.session, pending)
 
 
 def _drop(session: Session, pending: dict[str, Any]) -> None:
     cache: MemberCache | None = session.info.get("member_cache")
-    if cache is not None:
+    if cache is None:
+        return
+    if pending["all"] or pending["ids"]:
         cache.invalidate(ALL if pending["all"] else pending["ids"])
+    if pending.get("meetings"):
+        cache.invalidate_meetings()
 
 
 def _after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, None)
-    if pending is None or not (pending["all"] or pending["ids"]):
+    if pending is None or not (pending["all"] or pending["ids"] or pending.get("meetings")):
         return
     cache: MemberCache | None = session.info.get("member_cache")
     # Nobody invalidated anything since our last flush: what we wrote is the row.
@@ -180,9 +266,12 @@ def _after_commit(session: Session) -> None:
         for telegram_id, (member, promoted) in pending["members"].items():
             if telegram_id not in pending["roles"] and _fully_loaded(member):
                 cache.put(telegram_id, member, promoted, cache.generation)
-    announce: Callable[[set[int] | None], None] | None = session.info.get("member_cache_announce")
-    if announce is not None:
-        announce(ALL if pending["all"] else set(pending["ids"]))
+    announcer: Announcer | None = session.info.get("member_cache_announce")
+    if announcer is not None:
+        if pending["all"] or pending["ids"]:
+            announcer(ALL if pending["all"] else set(pending["ids"]))
+        if pending.get("meetings"):
+            announcer.meetings()
 
 
 def _fully_loaded(member: Member) -> bool:
@@ -224,16 +313,21 @@ class Announcer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __call__(self, telegram_ids: set[int] | None) -> None:
-        if self.invalidations is None:
-            return
-        task = asyncio.get_running_loop().create_task(self._publish(telegram_ids))
+        if self.invalidations is not None:
+            self._start(self.invalidations.publish(telegram_ids))
+
+    def meetings(self) -> None:
+        if self.invalidations is not None:
+            self._start(self.invalidations.publish_meetings())
+
+    def _start(self, publishing: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(self._publish(publishing))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _publish(self, telegram_ids: set[int] | None) -> None:
-        assert self.invalidations is not None
+    async def _publish(self, publishing: Coroutine[Any, Any, None]) -> None:
         try:
-            await self.invalidations.publish(telegram_ids)
+            await publishing
         except Exception as exc:  # the TTL still bounds how stale another instance gets
             log.warning("could not publish member cache invalidations: %s", exc)
 
@@ -245,6 +339,7 @@ class Announcer:
 # ---------------------------------------------------------------- across instances
 
 CHANNEL = "harbin:member-cache"
+MEETINGS_CHANGED = '"meetings"'  # the message for "drop the scheduled meetings"
 
 
 def encode(telegram_ids: set[int] | None) -> str:
@@ -270,6 +365,17 @@ class RedisInvalidations:
     async def publish(self, telegram_ids: set[int] | None) -> None:
         await self.redis.publish(CHANNEL, encode(telegram_ids))
 
+    async def publish_meetings(self) -> None:
+        await self.redis.publish(CHANNEL, MEETINGS_CHANGED)
+
+    def apply(self, payload: str | bytes) -> None:
+        """One message from another instance (or our own echo): drop what it names."""
+        text = payload.decode() if isinstance(payload, bytes) else payload
+        if text == MEETINGS_CHANGED:
+            self.cache.invalidate_meetings()
+        else:
+            self.cache.invalidate(decode(text))
+
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen_forever())
 
@@ -283,19 +389,22 @@ class RedisInvalidations:
                 log.warning("member cache invalidations: %s; reconnecting", exc)
             # Messages may have been missed while disconnected: forget everything.
             self.cache.invalidate(ALL)
+            self.cache.invalidate_meetings()
             await asyncio.sleep(1.0)
 
     async def _listen(self) -> None:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(CHANNEL)
-            self.cache.invalidate(ALL)  # anything cached before this point may be stale
+            # Anything cached before this point may be stale.
+            self.cache.invalidate(ALL)
+            self.cache.invalidate_meetings()
             async for message in pubsub.listen():
                 if message.get("type") != "message":
                     continue
                 self.received += 1
                 try:
-                    self.cache.invalidate(decode(message["data"]))
+                    self.apply(message["data"])
                 except (ValueError, TypeError):
                     log.warning("ignored a malformed member cache message")
         finally:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.member_cache import MemberCache
+from db.member_cache import AFFECTS, MemberCache
 from db.models import Member, Organiser
 from db.types import utcnow
 
@@ -76,7 +76,8 @@ async def update_member(session: AsyncSession, member: Member, **fields: object)
 
 async def forget_member(session: AsyncSession, telegram_id: int) -> bool:
     """Delete everything stored about a person; rows that hang off them cascade."""
-    result = await session.execute(delete(Member).where(Member.telegram_id == telegram_id))
+    statement = delete(Member).where(Member.telegram_id == telegram_id)
+    result = await session.execute(statement.execution_options(**{AFFECTS: [telegram_id]}))
     await session.commit()
     return bool(result.rowcount)
 
@@ -97,6 +98,11 @@ async def member_and_role(
     if entry is not None:
         # Detached, with its identity: functions that change a member attach it first.
         return entry.member(), configured or entry.promoted
+    if cache is not None:
+        if cache.needs_directory():
+            await load_directory(session, cache)
+        if cache.is_stranger(telegram_id):
+            return None, configured
     generation = cache.generation if cache is not None else 0
     promoted = select(Organiser.telegram_id).where(Organiser.telegram_id == telegram_id).exists()
     # One row even for a stranger: a one-row anchor, outer-joined to their member row.
@@ -110,6 +116,13 @@ async def member_and_role(
     if cache is not None:
         cache.put(telegram_id, member, bool(is_promoted), generation)
     return member, configured or bool(is_promoted)
+
+
+async def load_directory(session: AsyncSession, cache: MemberCache) -> None:
+    """Tell the cache who has a member row or was promoted (one query per TTL)."""
+    generation = cache.generation
+    query = select(Member.telegram_id).union(select(Organiser.telegram_id))
+    cache.set_directory((int(row) for row in await session.scalars(query)), generation)
 
 
 async def promoted_organiser_ids(session: AsyncSession) -> set[int]:
@@ -138,6 +151,7 @@ async def promote_organiser(session: AsyncSession, telegram_id: int, added_by: i
 
 
 async def demote_organiser(session: AsyncSession, telegram_id: int) -> bool:
-    result = await session.execute(delete(Organiser).where(Organiser.telegram_id == telegram_id))
+    statement = delete(Organiser).where(Organiser.telegram_id == telegram_id)
+    result = await session.execute(statement.execution_options(**{AFFECTS: [telegram_id]}))
     await session.commit()
     return bool(result.rowcount)

@@ -6,6 +6,7 @@ the member returns to their settings instead of moving to the next question.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
@@ -25,6 +26,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.i18n import cached_per_locale
 from db.members import Registration, save_registration, update_member
 from db.models import DEFAULT_HOURS_END, DEFAULT_HOURS_START, Member
 from handlers.callbacks import RegCb
@@ -71,6 +73,7 @@ def _back_row(builder: Keyboard, step: str) -> None:
     builder.button(text=_("« Back"), callback_data=_cb(step, "back"))
 
 
+@cached_per_locale()
 def render_lang() -> tuple[str, InlineKeyboardMarkup]:
     builder = Keyboard()
     for code, label in LANGUAGE_BUTTONS:
@@ -95,6 +98,7 @@ def render_name(profile_name: str | None) -> tuple[str, InlineKeyboardMarkup]:
     return text, builder.as_markup()
 
 
+@cached_per_locale()
 def render_country(locale: str) -> tuple[str, InlineKeyboardMarkup]:
     builder = Keyboard()
     for code in places.CLUB_COUNTRIES:
@@ -106,8 +110,15 @@ def render_country(locale: str) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def render_zone(country: str | None, locale: str, clock: Clock) -> tuple[str, InlineKeyboardMarkup]:
+    # The labels show each zone's UTC offset now; offsets change on a whole minute at most.
+    return _render_zone_at(country, locale, clock.now().replace(second=0, microsecond=0))
+
+
+@cached_per_locale()
+def _render_zone_at(
+    country: str | None, locale: str, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
     builder = Keyboard()
-    now = clock.now()
     zones = places.country_zones(country)[:MAX_ZONE_BUTTONS] if country else []
     for zone in zones:
         label = places.zone_label_with_offset(zone, locale, now)
@@ -156,6 +167,7 @@ def render_confirm(
     return text, builder.as_markup()
 
 
+@cached_per_locale()
 def render_hours() -> tuple[str, InlineKeyboardMarkup]:
     builder = Keyboard()
     for start, end in HOUR_PRESETS:
@@ -170,6 +182,7 @@ def render_hours() -> tuple[str, InlineKeyboardMarkup]:
     return text, builder.as_markup()
 
 
+@cached_per_locale()
 def render_consent() -> tuple[str, InlineKeyboardMarkup]:
     builder = Keyboard()
     builder.button(text=_("I agree"), callback_data=_cb("consent", "yes"))
@@ -257,7 +270,9 @@ async def cmd_start(
 # ---------------------------------------------------------------- Back (any step)
 
 
-@router.callback_query(RegCb.filter(F.value == "back"), StateFilter(Reg))
+# The state filter comes first in these handlers: it is a string comparison, while the
+# callback filter parses the data, and a press is checked against each handler in turn.
+@router.callback_query(StateFilter(Reg), RegCb.filter(F.value == "back"))
 async def on_back(
     query: CallbackQuery,
     callback_data: RegCb,
@@ -278,7 +293,7 @@ async def on_back(
 # ---------------------------------------------------------------- language
 
 
-@router.callback_query(RegCb.filter(F.step == "lang"), StateFilter(Reg.lang))
+@router.callback_query(StateFilter(Reg.lang), RegCb.filter(F.step == "lang"))
 async def on_lang(
     query: CallbackQuery,
     callback_data: RegCb,
@@ -303,7 +318,7 @@ async def on_lang(
 # ---------------------------------------------------------------- name
 
 
-@router.callback_query(RegCb.filter(F.step == "name"), StateFilter(Reg.name))
+@router.callback_query(StateFilter(Reg.name), RegCb.filter(F.step == "name"))
 async def on_name_button(
     query: CallbackQuery,
     state: FSMContext,
@@ -350,7 +365,7 @@ async def _accept_name(
 # ---------------------------------------------------------------- country
 
 
-@router.callback_query(RegCb.filter(F.step == "country"), StateFilter(Reg.country))
+@router.callback_query(StateFilter(Reg.country), RegCb.filter(F.step == "country"))
 async def on_country_button(
     query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
 ) -> None:
@@ -410,7 +425,7 @@ async def _accept_country(
 # ---------------------------------------------------------------- zone: button, city, location
 
 
-@router.callback_query(RegCb.filter(F.step == "zone"), StateFilter(Reg.zone))
+@router.callback_query(StateFilter(Reg.zone), RegCb.filter(F.step == "zone"))
 async def on_zone_button(
     query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
 ) -> None:
@@ -492,7 +507,7 @@ async def on_zone_text(message: Message, state: FSMContext, clock: Clock) -> Non
     await message.answer(text_out, reply_markup=markup)
 
 
-@router.callback_query(RegCb.filter(F.step == "confirm"), StateFilter(Reg.confirm))
+@router.callback_query(StateFilter(Reg.confirm), RegCb.filter(F.step == "confirm"))
 async def on_confirm(
     query: CallbackQuery,
     callback_data: RegCb,
@@ -526,7 +541,7 @@ def _pick_pending(data: dict[str, Any], zone: str) -> dict[str, Any]:
     return {"zone": zone, "city": None}
 
 
-@router.callback_query(RegCb.filter(F.step == "zone"), StateFilter(Reg.confirm))
+@router.callback_query(StateFilter(Reg.confirm), RegCb.filter(F.step == "zone"))
 async def on_zone_choice(
     query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
 ) -> None:
@@ -538,7 +553,7 @@ async def on_zone_choice(
 # ---------------------------------------------------------------- hours
 
 
-@router.callback_query(RegCb.filter(F.step == "hours"), StateFilter(Reg.hours))
+@router.callback_query(StateFilter(Reg.hours), RegCb.filter(F.step == "hours"))
 async def on_hours_button(
     query: CallbackQuery,
     callback_data: RegCb,
@@ -587,7 +602,7 @@ async def _accept_hours(
 # ---------------------------------------------------------------- consent
 
 
-@router.callback_query(RegCb.filter(F.step == "consent"), StateFilter(Reg.consent))
+@router.callback_query(StateFilter(Reg.consent), RegCb.filter(F.step == "consent"))
 async def on_consent(
     query: CallbackQuery,
     callback_data: RegCb,

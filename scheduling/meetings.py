@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.member_cache import MemberCache
 from db.models import Attendance, Meeting, Member, OutboxMessage, Rsvp
 from db.planning import forget_meeting_burden, record_meeting_burden
 from scheduling.reminder_offsets import parse_offset, reminder_kind
@@ -119,8 +120,28 @@ async def queue_for_new_member(session: AsyncSession, member: Member, now: datet
 
 async def next_meeting(session: AsyncSession, now: datetime) -> Meeting | None:
     """The scheduled meeting that has not ended yet, soonest first."""
+    cache: MemberCache | None = session.info.get("member_cache")
+    known = cache.scheduled_meetings() if cache is not None else None
+    if known is not None:
+        coming = next(
+            (m for m in known if m.starts_at + timedelta(minutes=m.duration_min) > now), None
+        )
+        if coming is None:
+            return None  # the common case when a member joins: no query at all
+        meeting = await session.get(Meeting, coming.id)
+        if (
+            meeting is not None
+            and meeting.status == "scheduled"
+            and meeting.starts_at == coming.starts_at
+        ):
+            return meeting
+        # The cache was a moment behind another instance: ask the database.
+    generation = cache.meetings_generation if cache is not None else 0
     query = select(Meeting).where(Meeting.status == "scheduled").order_by(Meeting.starts_at)
-    for meeting in await session.scalars(query):
+    scheduled = list(await session.scalars(query))
+    if cache is not None:
+        cache.set_scheduled_meetings(scheduled, generation)
+    for meeting in scheduled:
         if meeting.starts_at + timedelta(minutes=meeting.duration_min) > now:
             return meeting
     return None
