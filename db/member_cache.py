@@ -30,7 +30,12 @@ from typing import Any, Protocol
 
 from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    make_transient_to_detached,
+)
 
 from db.models import Meeting, Member, Organiser
 
@@ -119,7 +124,7 @@ class MemberCache:
         """Whether the cache knows this id was promoted (None: it does not know)."""
         entry = self._entries.get(telegram_id)
         if entry is not None:
-            return entry.promoted
+            return entry.promoted if self.clock() - entry.stored_at <= self.ttl else None
         if not self.needs_directory() and telegram_id not in (self._directory or ()):
             return False  # a stranger until now: no organiser row either
         return None
@@ -196,7 +201,8 @@ class Invalidations(Protocol):
 
 def _pending(session: Session) -> dict[str, Any]:
     return session.info.setdefault(
-        _PENDING_KEY, {"ids": set(), "all": False, "members": {}, "roles": set()}
+        _PENDING_KEY,
+        {"ids": set(), "all": False, "members": {}, "roles": set(), "changed": set()},
     )
 
 
@@ -217,6 +223,13 @@ def _note_flush(session: Session, _context: object) -> None:
         if isinstance(obj, Organiser) or obj in deleted:
             pending["roles"].add(telegram_id)  # re-read these rather than guess
             continue
+        if obj not in session.new:
+            # A changed row is only dropped: this session's copy may predate another
+            # update's commit, so only the database knows the whole row now.
+            pending["members"].pop(telegram_id, None)
+            pending["changed"].add(telegram_id)
+            continue
+        # A new row is ours alone until it commits: its copy is the whole row.
         promoted = cache.promoted(telegram_id) if cache is not None else None
         if promoted is not None:
             pending["members"][telegram_id] = (obj, promoted)
@@ -264,7 +277,11 @@ def _after_commit(session: Session) -> None:
     _drop(session, pending)
     if cache is not None and untouched and not pending["all"]:
         for telegram_id, (member, promoted) in pending["members"].items():
-            if telegram_id not in pending["roles"] and _fully_loaded(member):
+            if (
+                telegram_id not in pending["roles"]
+                and telegram_id not in pending["changed"]
+                and _fully_loaded(member)
+            ):
                 cache.put(telegram_id, member, promoted, cache.generation)
     announcer: Announcer | None = session.info.get("member_cache_announce")
     if announcer is not None:
@@ -279,7 +296,10 @@ def _fully_loaded(member: Member) -> bool:
     return not inspect(member).expired_attributes
 
 
-def _after_rollback(session: Session) -> None:
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without a commit (rolled back, or the session closed)."""
+    if transaction.parent is not None:
+        return  # a savepoint: the outer transaction decides
     pending = session.info.pop(_PENDING_KEY, None)
     if pending is not None:
         _drop(session, pending)  # what was flushed and rolled back may have been re-read
@@ -301,8 +321,11 @@ def tracking_session_class() -> type[Session]:
     event.listen(cls, "after_flush", _note_flush)
     event.listen(cls, "do_orm_execute", _note_bulk)
     event.listen(cls, "after_commit", _after_commit)
-    event.listen(cls, "after_rollback", _after_rollback)
+    event.listen(cls, "after_transaction_end", _after_transaction_end)
     return cls
+
+
+SETTLE_SECONDS = 1.0
 
 
 class Announcer:
@@ -332,8 +355,11 @@ class Announcer:
             log.warning("could not publish member cache invalidations: %s", exc)
 
     async def settle(self) -> None:
+        """Wait for the publications, but never hold a commit up for a stalled Redis."""
         if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            _done, late = await asyncio.wait(list(self._tasks), timeout=SETTLE_SECONDS)
+            if late:
+                log.warning("member cache invalidations are slow to publish")
 
 
 # ---------------------------------------------------------------- across instances
@@ -358,7 +384,12 @@ class RedisInvalidations:
         from redis.asyncio import Redis
 
         self.cache = cache
-        self.redis = Redis.from_url(url)
+        # Publishing must fail fast (a commit waits for it, briefly); the listener's
+        # connection is idle for long stretches, so it only gets health checks.
+        self.redis = Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self.listener_redis = Redis.from_url(
+            url, socket_connect_timeout=2.0, health_check_interval=30
+        )
         self._listener: asyncio.Task[None] | None = None
         self.received = 0
 
@@ -393,7 +424,7 @@ class RedisInvalidations:
             await asyncio.sleep(1.0)
 
     async def _listen(self) -> None:
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = self.listener_redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(CHANNEL)
             # Anything cached before this point may be stale.
@@ -405,7 +436,7 @@ class RedisInvalidations:
                 self.received += 1
                 try:
                     self.apply(message["data"])
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, OverflowError):
                     log.warning("ignored a malformed member cache message")
         finally:
             await pubsub.aclose()
@@ -415,3 +446,4 @@ class RedisInvalidations:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
         await self.redis.aclose()
+        await self.listener_redis.aclose()
