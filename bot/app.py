@@ -16,14 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import make_error_handler
-from bot.metrics import CountUpdates
-from bot.middlewares import (
-    DbSessionMiddleware,
-    MemberLocaleMiddleware,
-    MemberMiddleware,
-    PrivateChatsOnly,
-    ThrottleMiddleware,
-)
+from bot.middlewares import Throttle, UpdateContext
 from bot.response_models import pin_response_models
 from db.member_cache import MemberCache
 
@@ -66,14 +59,14 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
     dp["clock"] = ctx.clock
     dp["app"] = ctx
 
-    # Outer update middlewares run in this order for every update.
-    dp.update.outer_middleware(CountUpdates())  # /metrics (issue 7)
-    dp.update.outer_middleware(PrivateChatsOnly())
-    dp.update.outer_middleware(DbSessionMiddleware(ctx.session_factory))
-    dp.update.outer_middleware(MemberMiddleware(ctx.settings.admin_ids, ctx.member_cache))
-    dp.update.outer_middleware(MemberLocaleMiddleware(ctx.i18n))
     dp.update.outer_middleware(
-        ThrottleMiddleware(ctx.settings.throttle_rate, ctx.settings.throttle_burst)
+        UpdateContext(
+            ctx.session_factory,
+            ctx.i18n,
+            ctx.settings.admin_ids,
+            ctx.member_cache,
+            Throttle(ctx.settings.throttle_rate, ctx.settings.throttle_burst),
+        )
     )
 
     routers = [

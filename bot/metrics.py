@@ -6,12 +6,8 @@ exposes its own values at /metrics and Prometheus sums instances.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
 
 
 @dataclass
@@ -62,16 +58,3 @@ def render(gauges: Iterable[tuple[str, str, float]] = ()) -> str:
             f"{name} {value:g}",
         ]
     return "\n".join(lines) + "\n"
-
-
-class CountUpdates(BaseMiddleware):
-    """Outer update middleware: counts every update the dispatcher receives."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        UPDATES.inc()
-        return await handler(event, data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -32,6 +33,7 @@ from db.engine import create_engine, create_session_factory
 from db.member_cache import Announcer, MemberCache, RedisInvalidations
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head
+from scheduling import places
 from scheduling.delivery import Delivery
 from scheduling.jobs import build_scheduler
 from scheduling.outbox import release_claims
@@ -127,8 +129,21 @@ def fsm_storage(settings: Settings) -> BaseStorage:
     return RedisStorage.from_url(settings.redis_url)
 
 
+async def warm_up_and_freeze() -> None:
+    """Load the place datasets now, then set the start-up heap aside from the collector.
+
+    The city and zone indexes are ~350,000 objects; loaded lazily, the first typed city
+    would wait 1-2 s for them. And a full garbage collection walking them takes ~0.4 s of
+    blocked event loop; frozen, the collector only ever walks what updates allocate.
+    """
+    await asyncio.to_thread(places.warm_up)
+    gc.collect()
+    gc.freeze()
+
+
 async def _prepare(app: RunningApp, *, scheduler: bool) -> AsyncIOScheduler | None:
     """Menus, leftover claims, and the scheduler: what both modes do before serving."""
+    await warm_up_and_freeze()
     await publish_menus(app)
     if not app.ctx.settings.webhook_mode:
         # Only one process may long-poll, so claims left in the database are a killed
