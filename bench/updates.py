@@ -52,7 +52,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Message, Update
+from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy import select
 
 from bot.clock import FixedClock
@@ -441,6 +441,43 @@ def bare_dispatcher() -> Dispatcher:
     return dp
 
 
+def same_calls_dispatcher() -> Dispatcher:
+    """A bare dispatcher that makes the full stack's Bot API calls for the same updates:
+    a message gets a message back; a button press edits its message and answers the press.
+    The gap between it and the full stack is what the stack itself costs."""
+    router = Router(name="same-calls")
+
+    @router.message()
+    async def reply(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    @router.callback_query()
+    async def press(query: CallbackQuery) -> None:
+        if isinstance(query.message, Message):
+            await query.message.edit_text(query.data or "")
+        await query.answer()
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    return dp
+
+
+async def run_same_calls(
+    users: Sequence[SimUser], warm: Sequence[SimUser], me_count: int, concurrency: int, seed: int
+) -> Result:
+    bot, session = recording_bot()
+    dp = same_calls_dispatcher()
+    factory = UpdateFactory(bot)
+    rng = random.Random(seed)
+    await drive(dp, bot, full_stack_schedule(factory, warm, me_count, rng), concurrency)
+    schedule = full_stack_schedule(factory, users, me_count, rng)
+    session.calls.clear()
+    seconds, cpu, latencies = await drive(dp, bot, schedule, concurrency)
+    await bot.session.close()
+    check("bare, same calls", call_count_problems(session, users, me_count))
+    return Result(f"bare, same calls, {mode_name(concurrency)}", seconds, cpu, latencies)
+
+
 async def run_bare(
     users: Sequence[SimUser], warm: Sequence[SimUser], per_user: int, concurrency: int, seed: int
 ) -> Result:
@@ -534,13 +571,27 @@ async def full_stack_problems(
         if got != expected:
             problems.append(f"member {member.telegram_id}: stored {got}, expected {expected}")
 
-    counts: Counter[tuple[str, int]] = Counter()
+    problems += call_count_problems(session, users, me_count)
     sends: defaultdict[int, list[str]] = defaultdict(list)
+    for call in session.calls:
+        if call.method == "sendMessage":
+            sends[int(call.to)].append(call.text)
+    for user in users:
+        me_replies = sends[user.id][1:]
+        if len(me_replies) != me_count or not all(user.full_name in t for t in me_replies):
+            problems.append(f"user {user.id}: /me replies lack the name: {me_replies[:1]!r}")
+    return problems
+
+
+def call_count_problems(
+    session: RecordingSession, users: Sequence[SimUser], me_count: int
+) -> list[str]:
+    """Each user got one message per /start and /me, and an edit and an answer per press."""
+    problems: list[str] = []
+    counts: Counter[tuple[str, int]] = Counter()
     for call in session.calls:
         user_id = int(call.to.split(":", 1)[0])
         counts[call.method, user_id] += 1
-        if call.method == "sendMessage":
-            sends[user_id].append(call.text)
     steps = len(registration_callbacks(users[0])) if users else 0
     expected_calls = {
         "sendMessage": 1 + me_count,
@@ -557,9 +608,6 @@ async def full_stack_problems(
                     f"user {user.id}: {counts[method, user.id]} × {method}, "
                     f"expected {expected_count}"
                 )
-        me_replies = sends[user.id][1:]
-        if len(me_replies) != me_count or not all(user.full_name in t for t in me_replies):
-            problems.append(f"user {user.id}: /me replies lack the name: {me_replies[:1]!r}")
     return problems
 
 
@@ -575,13 +623,13 @@ def check(side: str, problems: list[str]) -> None:
 
 def table(results: Sequence[Result]) -> str:
     header = (
-        f"{'scenario':<28} {'updates':>7} {'seconds':>8} {'updates/s':>10} "
+        f"{'scenario':<32} {'updates':>7} {'seconds':>8} {'updates/s':>10} "
         f"{'p50 ms':>7} {'p99 ms':>7} {'CPU ms/upd':>10}"
     )
     lines = [header, "-" * len(header)]
     for r in results:
         lines.append(
-            f"{r.scenario:<28} {r.updates:>7} {r.seconds:>8.2f} {r.rate:>10.1f} "
+            f"{r.scenario:<32} {r.updates:>7} {r.seconds:>8.2f} {r.rate:>10.1f} "
             f"{r.percentile_ms(0.50):>7.2f} {r.percentile_ms(0.99):>7.2f} "
             f"{r.cpu_seconds / r.updates * 1000:>10.3f}"
         )
@@ -613,13 +661,16 @@ async def main_async(args: argparse.Namespace) -> int:
     )
     results: list[Result] = []
     ratios: list[tuple[str, float, float]] = []
+    same_ratios: list[tuple[str, float]] = []
     for concurrency in modes:
         # Rounds alternate the two sides, so a burst of load elsewhere on the machine
         # falls on both; the median round of each side is compared.
         bares: list[Result] = []
+        sames: list[Result] = []
         fulls: list[Result] = []
         for round_number in range(args.rounds):
             bares.append(await run_bare(users, warm, per_user, concurrency, args.seed))
+            sames.append(await run_same_calls(users, warm, args.me, concurrency, args.seed))
             with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
                 fulls.append(
                     await run_full(
@@ -632,16 +683,18 @@ async def main_async(args: argparse.Namespace) -> int:
                         profiler if concurrency <= 1 and round_number == 0 else None,
                     )
                 )
-        bare, full = median_round(bares), median_round(fulls)
+        bare, same, full = median_round(bares), median_round(sames), median_round(fulls)
         if args.rounds > 1:
             rates = ", ".join(
-                f"{b.rate:.0f}/{f.rate:.0f}" for b, f in zip(bares, fulls, strict=True)
+                f"{b.rate:.0f}/{m.rate:.0f}/{f.rate:.0f}"
+                for b, m, f in zip(bares, sames, fulls, strict=True)
             )
-            print(f"rounds, {mode_name(concurrency)} (bare/full updates/s): {rates}")
-        results += [bare, full]
+            print(f"rounds, {mode_name(concurrency)} (bare/same calls/full, updates/s): {rates}")
+        results += [bare, same, full]
         ratios.append(
             (mode_name(concurrency), full.rate / bare.rate, bare.cpu_seconds / full.cpu_seconds)
         )
+        same_ratios.append((mode_name(concurrency), full.rate / same.rate))
     print()
     print(table(results))
     print()
@@ -651,6 +704,8 @@ async def main_async(args: argparse.Namespace) -> int:
             f"ratio full/bare, {mode}: {ratio:.3f} (aim >= {AIM_RATIO:.3f}: {verdict}); "
             f"by CPU time per update: {cpu_ratio:.3f}"
         )
+    for mode, ratio in same_ratios:
+        print(f"for information, full / bare making the same Bot API calls, {mode}: {ratio:.3f}")
     print(
         f"checked: {args.users} members registered with consent; "
         "every /me reply carried the member's name."

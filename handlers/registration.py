@@ -197,9 +197,19 @@ def render_consent() -> tuple[str, InlineKeyboardMarkup]:
     return text, builder.as_markup()
 
 
-async def goto(step: str, event: Message | CallbackQuery, state: FSMContext, clock: Clock) -> None:
-    """Show one step of the dialogue and remember where the member is."""
-    data = await state.get_data()
+async def goto(
+    step: str,
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    clock: Clock,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Show one step of the dialogue and remember where the member is.
+
+    `data` is the dialogue's data when the caller has it at hand (from `update_data`).
+    """
+    if data is None:
+        data = await state.get_data()
     locale = data.get("locale", "ru")
     if step == "lang":
         text, markup = render_lang()
@@ -308,11 +318,11 @@ async def on_lang(
         if callback_data.value in i18n.available_locales
         else i18n.default_locale
     )
-    await state.update_data(locale=locale)
+    data = await state.update_data(locale=locale)
     with i18n.use_locale(locale):
         if await _finish_edit(query, state, session, member, clock, locale=locale):
             return
-        await goto("name", query, state, clock)
+        await goto("name", query, state, clock, data)
 
 
 # ---------------------------------------------------------------- name
@@ -356,10 +366,10 @@ async def _accept_name(
     member: Member | None,
     clock: Clock,
 ) -> None:
-    await state.update_data(name=name)
+    data = await state.update_data(name=name)
     if await _finish_edit(event, state, session, member, clock, name=name):
         return
-    await goto("country", event, state, clock)
+    await goto("country", event, state, clock, data)
 
 
 # ---------------------------------------------------------------- country
@@ -406,20 +416,20 @@ async def _accept_country(
     event: Message | CallbackQuery, code: str, state: FSMContext, clock: Clock
 ) -> None:
     code = code.upper()
-    if not places.country_zones(code):
+    zones = places.country_zones(code)
+    if not zones:
         await show(
             event,
             _("I don't know that country. Please check the spelling, or choose from the buttons."),
         )
         return
-    await state.update_data(country=code, zone=None, city=None)
-    zones = places.country_zones(code)
     if len(zones) == 1:
         # One zone: nothing to ask, go straight to the local-time check.
-        await state.update_data(zone=zones[0])
-        await goto("confirm", event, state, clock)
+        data = await state.update_data(country=code, zone=zones[0], city=None)
+        await goto("confirm", event, state, clock, data)
         return
-    await goto("zone", event, state, clock)
+    data = await state.update_data(country=code, zone=None, city=None)
+    await goto("zone", event, state, clock, data)
 
 
 # ---------------------------------------------------------------- zone: button, city, location
@@ -451,8 +461,8 @@ async def on_zone_button(
     if not places.is_valid_zone(callback_data.value):
         await query.answer(_("This button is no longer active."), show_alert=True)
         return
-    await state.update_data(zone=callback_data.value, city=None)
-    await goto("confirm", query, state, clock)
+    data = await state.update_data(zone=callback_data.value, city=None)
+    await goto("confirm", query, state, clock, data)
 
 
 @router.message(StateFilter(Reg.zone, Reg.confirm), SharedLocation())
@@ -531,7 +541,7 @@ async def on_confirm(
         country=data.get("country"),
     ):
         return
-    await goto("hours", query, state, clock)
+    await goto("hours", query, state, clock, data)
 
 
 def _pick_pending(data: dict[str, Any], zone: str) -> dict[str, Any]:
@@ -593,10 +603,10 @@ async def _accept_hours(
     member: Member | None,
     clock: Clock,
 ) -> None:
-    await state.update_data(hours_start=start, hours_end=end)
+    data = await state.update_data(hours_start=start, hours_end=end)
     if await _finish_edit(event, state, session, member, clock, hours_start=start, hours_end=end):
         return
-    await goto("consent", event, state, clock)
+    await goto("consent", event, state, clock, data)
 
 
 # ---------------------------------------------------------------- consent
@@ -659,8 +669,10 @@ async def _finish_edit(
     **fields: Any,
 ) -> bool:
     """In /settings mode, save the one changed field and return to settings."""
+    if member is None:
+        return False  # registering: there is nothing to edit yet
     data = await state.get_data()
-    if data.get("mode") != "edit" or member is None:
+    if data.get("mode") != "edit":
         return False
     await update_member(session, member, **fields)
     await state.clear()

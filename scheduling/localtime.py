@@ -149,6 +149,12 @@ def format_meeting_time(
 
 def format_clock_now(now_utc: datetime, zone: str, locale: str) -> str:
     """'14:32, суббота' / '14:32, Saturday' / '星期六 14:32' - a member's current wall clock."""
+    # Shown to the minute, so members in one zone share the formatting within a minute.
+    return _clock_at_minute(now_utc.replace(second=0, microsecond=0), zone, locale)
+
+
+@lru_cache(maxsize=1024)
+def _clock_at_minute(now_utc: datetime, zone: str, locale: str) -> str:
     loc = babel_locale(locale)
     pattern = _CLOCK_PATTERNS.get(loc.language) or _glue(loc, "cccc", _time_pattern(loc))
     local = to_local(now_utc, zone)
