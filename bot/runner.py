@@ -30,6 +30,7 @@ from bot.i18n import build_i18n
 from bot.web import build_web_app, start_web
 from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
+from db.feeds import DATA_VERSION
 from db.member_cache import Announcer, MemberCache, RedisInvalidations
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head
@@ -113,7 +114,9 @@ def member_cache_for(
         return None, None
     cache = MemberCache(ttl=settings.member_cache_seconds)
     if settings.redis_url is not None:
-        return cache, RedisInvalidations(settings.redis_url, cache)
+        # Another instance's change to a meeting or a member (a revoked feed token) also
+        # refreshes this instance's feed caches at once, not after their expiry.
+        return cache, RedisInvalidations(settings.redis_url, cache, on_change=DATA_VERSION.bump)
     if dialect == "sqlite":
         return cache, None
     log.info("member cache off: %s without REDIS_URL may have other instances", dialect)

@@ -380,10 +380,14 @@ def decode(payload: str | bytes) -> set[int] | None:
 class RedisInvalidations:
     """Invalidations over Redis pub/sub: each instance publishes and listens."""
 
-    def __init__(self, url: str, cache: MemberCache) -> None:
+    def __init__(
+        self, url: str, cache: MemberCache, on_change: Callable[[], None] | None = None
+    ) -> None:
         from redis.asyncio import Redis
 
         self.cache = cache
+        # Also told of every message: the feed server's caches key on such a counter.
+        self.on_change = on_change
         # Publishing must fail fast (a commit waits for it, briefly); the listener's
         # connection is idle for long stretches, so it only gets health checks.
         self.redis = Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
@@ -406,6 +410,8 @@ class RedisInvalidations:
             self.cache.invalidate_meetings()
         else:
             self.cache.invalidate(decode(text))
+        if self.on_change is not None:
+            self.on_change()
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen_forever())

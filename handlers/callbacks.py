@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Self, cast
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import ConfigDict
 
 
 class RegCb(CallbackData, prefix="reg"):
     """A registration or settings step answer: `step` says which question it answers."""
 
+    # Frozen, so one parsed press can be shared by every filter that looks at it.
+    model_config = ConfigDict(frozen=True)
+
     step: str
     value: str = ""
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        # Each press meets the "back" handler's filter, then its own step's: parse it once.
+        return cast(Self, _unpack_reg(value))
+
+
+@lru_cache(maxsize=4096)
+def _unpack_reg(value: str) -> CallbackData:
+    # Unparsable data raises, and lru_cache keeps no entry for it.
+    return CallbackData.unpack.__func__(RegCb, value)  # type: ignore[attr-defined]
 
 
 class SettingsCb(CallbackData, prefix="set"):

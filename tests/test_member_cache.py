@@ -21,6 +21,7 @@ from db.engine import create_engine, create_session_factory
 from db.member_cache import (
     ALL,
     CHANNEL,
+    MEETINGS_CHANGED,
     SETTLE_SECONDS,
     Announcer,
     Entry,
@@ -601,6 +602,34 @@ async def test_an_invalidation_published_on_one_instance_reaches_the_other(
     assert two.cache.get(5) is None and two.cache.get(6) is not None
     await one.publish(ALL)
     await _eventually(lambda: len(two.cache) == 0)
+
+
+@pytest.mark.redis
+async def test_meeting_changes_reach_the_other_instance_and_its_feed_caches(
+    buses: tuple[RedisInvalidations, RedisInvalidations],
+) -> None:
+    one, two = buses
+    feed_changes: list[int] = []
+    two.on_change = lambda: feed_changes.append(1)
+    starts = datetime(2027, 3, 6, 10, 0, tzinfo=UTC)
+    meeting = Meeting(id=1, uid="m@test", starts_at=starts, duration_min=90)
+    two.cache.set_scheduled_meetings([meeting], two.cache.meetings_generation)
+    assert two.cache.scheduled_meetings() is not None
+    await one.publish_meetings()
+    await _eventually(lambda: two.cache.scheduled_meetings() is None)
+    assert feed_changes, "the feed caches were not told"
+
+
+def test_a_message_applied_by_hand_reaches_cache_and_feed_counter() -> None:
+    """What the listener does with each message, without Redis."""
+    counted: list[str] = []
+    bus = RedisInvalidations("redis://127.0.0.1:1/0", MemberCache(), lambda: counted.append("x"))
+    bus.cache.put(5, _member(5), False, bus.cache.generation)
+    bus.apply(encode({5}).encode())
+    assert bus.cache.get(5) is None and counted == ["x"]
+    bus.cache.set_scheduled_meetings([], bus.cache.meetings_generation)
+    bus.apply(MEETINGS_CHANGED)
+    assert bus.cache.scheduled_meetings() is None and counted == ["x", "x"]
 
 
 @pytest.mark.redis
