@@ -20,8 +20,25 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 def create_engine(url: str) -> AsyncEngine:
     _ensure_sqlite_folder(url)
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    sqlite = url.startswith("sqlite")
+    engine = create_async_engine(
+        url,
+        pool_pre_ping=not sqlite,
+        # SQLite: the pool's own rollback on return is replaced by the listener below.
+        pool_reset_on_return=None if sqlite else "rollback",
+    )
     if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine.sync_engine, "reset")
+        def _rollback_if_open(_dbapi_connection, record, reset_state) -> None:  # type: ignore[no-untyped-def]
+            # After a commit, or the session's own rollback, the connection is clean, and
+            # another rollback would be one more hop to aiosqlite's thread for every
+            # database session. Roll back only a transaction that is still open.
+            if reset_state.terminate_only:
+                return
+            driver = record.driver_connection  # the aiosqlite connection
+            if driver is None or driver.in_transaction:
+                record.dbapi_connection.rollback()
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
