@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from sqlalchemy import event
@@ -9,7 +10,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
-from db.member_cache import Announcer, MemberCache, TrackingSession, tracking_session_class
+from db.member_cache import (
+    WRITER_LOCK,
+    Announcer,
+    MemberCache,
+    TrackingSession,
+    tracking_session_class,
+)
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -65,6 +72,8 @@ def create_session_factory(
     info: dict[str, object] = {}
     if member_cache is not None:
         info = {"member_cache": member_cache, "member_cache_announce": announcer}
+    if engine.dialect.name == "sqlite":
+        info[WRITER_LOCK] = asyncio.Lock()
     return async_sessionmaker(
         engine,
         class_=TrackingSession,

@@ -209,6 +209,7 @@ def _pending(session: Session) -> dict[str, Any]:
 def _note_flush(session: Session, _context: object) -> None:
     """Drop what this flush wrote (a concurrent update must not read the old copy), and
     remember the written members so the commit can store their new state."""
+    session.info[_WRITING] = True
     cache: MemberCache | None = session.info.get("member_cache")
     pending = _pending(session)
     deleted = set(session.deleted)
@@ -240,6 +241,8 @@ def _note_flush(session: Session, _context: object) -> None:
 
 def _note_bulk(state: ORMExecuteState) -> None:
     """A bulk UPDATE/DELETE of members or organisers: the ids it names, or everyone."""
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WRITING] = True
     if not (state.is_update or state.is_delete):
         return
     if any(mapper.class_ is Meeting for mapper in state.all_mappers):
@@ -297,22 +300,42 @@ def _fully_loaded(member: Member) -> bool:
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    """A transaction that ended without a commit (rolled back, or the session closed)."""
+    """Any transaction's end; what it flushed is dropped unless a commit stored it."""
     if transaction.parent is not None:
         return  # a savepoint: the outer transaction decides
+    session.info.pop(_WRITING, None)
     pending = session.info.pop(_PENDING_KEY, None)
     if pending is not None:
         _drop(session, pending)  # what was flushed and rolled back may have been re-read
 
 
+WRITER_LOCK = "sqlite_writer_lock"
+_WRITING = "writing"
+
+
 class TrackingSession(AsyncSession):
-    """Waits, after each commit, until other instances have been told what changed."""
+    """Commits one at a time on SQLite; after each commit, waits until other instances have
+    been told what changed."""
 
     async def commit(self) -> None:
-        await super().commit()
+        lock: asyncio.Lock | None = self.info.get(WRITER_LOCK)
+        if lock is None or self.info.get(_WRITING) or not self._has_changes():
+            # Nothing to write, or this transaction already holds SQLite's write lock
+            # (it flushed earlier): waiting for the other writers could deadlock.
+            await super().commit()
+        else:
+            # SQLite takes one writer at a time, and a second one sleeps in growing steps
+            # (1, 2, 5, 10 ms...) until the first is done: a burst of presses then waited
+            # up to 100 ms. Queued here, each writes as soon as the previous one commits.
+            async with lock:
+                await super().commit()
         announcer: Announcer | None = self.info.get("member_cache_announce")
         if announcer is not None:
             await announcer.settle()
+
+    def _has_changes(self) -> bool:
+        sync = self.sync_session
+        return bool(sync.new or sync.deleted or sync.dirty)
 
 
 def tracking_session_class() -> type[Session]:
