@@ -69,6 +69,8 @@ def zoom_note(step: str, outcome: zoom.ZoomOutcome) -> str:
         ("move", False): _(
             "Zoom could not move its meeting. Please change the time in Zoom, or set another link with /link."
         ),
+        ("topic", True): _("The Zoom meeting has the new theme as its topic."),
+        ("topic", False): _("Zoom could not change its meeting's topic; the old one stays there."),
         ("delete", True): _("The Zoom meeting is deleted too."),
         ("delete", False): _(
             "Zoom could not delete its meeting; please delete it in Zoom by hand."
@@ -176,7 +178,11 @@ async def cmd_link(
 
 @router.message(Command("theme"))
 async def cmd_theme(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     now = clock.now()
     meeting = await next_meeting(session, now)
@@ -198,7 +204,10 @@ async def cmd_theme(
         return
     await set_theme(session, meeting, theme, now=now)
     await queue_prompts(session, meeting, now=now)  # the memoir invitation (issue 6)
-    await message.answer(_("Theme saved: {theme}").format(theme=theme))
+    outcome = await zoom.on_theme_changed(meeting, settings)
+    await message.answer(
+        _("Theme saved: {theme}").format(theme=theme) + zoom_note("topic", outcome)
+    )
 
 
 @router.message(Command("cancelmeeting"))

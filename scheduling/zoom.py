@@ -166,6 +166,11 @@ class ZoomClient:
         if status not in (200, 204):
             raise ZoomError(f"update failed: {status} {_zoom_reason(body)}", status)
 
+    async def update_topic(self, meeting_id: str, topic: str) -> None:
+        status, body = await self._call("PATCH", f"/meetings/{meeting_id}", {"topic": topic[:200]})
+        if status not in (200, 204):
+            raise ZoomError(f"topic update failed: {status} {_zoom_reason(body)}", status)
+
     async def delete_meeting(self, meeting_id: str) -> None:
         status, body = await self._call("DELETE", f"/meetings/{meeting_id}")
         # 404: already deleted in Zoom, which is what we wanted.
@@ -268,6 +273,21 @@ async def on_meeting_rescheduled(
         )
     except ZoomError as exc:
         log.warning("Zoom: could not move Zoom meeting of meeting %s: %s", meeting.id, exc)
+        return ZoomOutcome.FAILED
+    return ZoomOutcome.DONE
+
+
+async def on_theme_changed(
+    meeting: Meeting, settings: object, *, client: ZoomClient | None = None
+) -> ZoomOutcome:
+    """Give the Zoom meeting the new theme as its topic, as members see it in Zoom."""
+    client = client or client_for(settings)
+    if client is None or not meeting.zoom_meeting_id:
+        return ZoomOutcome.OFF
+    try:
+        await client.update_topic(meeting.zoom_meeting_id, _topic(meeting, settings))
+    except ZoomError as exc:
+        log.warning("Zoom: could not set the topic of meeting %s: %s", meeting.id, exc)
         return ZoomOutcome.FAILED
     return ZoomOutcome.DONE
 

@@ -363,6 +363,17 @@ async def test_organiser_commands_drive_zoom_end_to_end(
         assert "Zoom meeting is moved too" in (reply.text or "")
         assert fake_zoom.calls("PATCH")[0][1]["start_time"] == "2027-01-17T10:00:00Z"
 
+        reply = await club.say(admin, "/theme Sungari river in winter")
+        assert "Theme saved: Sungari river in winter" in (reply.text or "")
+        assert "has the new theme as its topic" in (reply.text or "")
+        assert fake_zoom.calls("PATCH")[1][1] == {"topic": "Sungari river in winter"}
+        assert fake_zoom.meetings["85000000000"]["topic"] == "Sungari river in winter"
+        fake_zoom.fail_with = 500
+        reply = await club.say(admin, "/theme Churches of Harbin")
+        assert "Theme saved: Churches of Harbin" in (reply.text or "")
+        assert "could not change its meeting's topic" in (reply.text or "")
+        fake_zoom.fail_with = None
+
         fake_zoom.fail_with = 500
         await club.say(admin, "/cancelmeeting")
         reply = await club.press(admin, "Yes, cancel it")
@@ -387,4 +398,6 @@ async def test_without_zoom_settings_the_bot_never_calls_zoom(
         await club.register(admin, country="Germany", city_prefix="Berlin")
         reply = await club.say(admin, "/meeting 2027-01-16 10:00")
         assert "Zoom" not in (reply.text or "")
+        reply = await club.say(admin, "/theme Sungari river in winter")
+        assert reply.text == "Theme saved: Sungari river in winter"
     assert fake_zoom.requests == []
