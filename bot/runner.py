@@ -157,11 +157,13 @@ async def _prepare(app: RunningApp, *, scheduler: bool) -> AsyncIOScheduler | No
             log.info("took back %s outbox rows claimed before the last stop", released)
     if not scheduler:
         return None
+    from handlers.organisers import send_finished_reports
     from handlers.planning import send_monthly_plan
 
     jobs = build_scheduler(
         app.delivery,
         lambda: send_monthly_plan(app.bot, app.ctx),
+        lambda: send_finished_reports(app.bot, app.ctx),
         plan_day=app.ctx.settings.plan_day,
         plan_hour_utc=app.ctx.settings.plan_hour_utc,
     )

@@ -231,3 +231,16 @@ class MonthlyPlanRun(Base):
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BroadcastReport(Base):
+    """Who asked for a broadcast's final count. Kept in the database, so the count still
+    comes after a restart, and only once with several instances (`finished_at` is claimed)."""
+
+    __tablename__ = "broadcast_reports"
+
+    ref: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    locale: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -26,7 +26,13 @@ from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
 from handlers.replies import clip, show
 from scheduling import localtime, zoom
-from scheduling.broadcasts import broadcast_progress, queue_broadcast, recipients_count
+from scheduling.broadcasts import (
+    broadcast_progress,
+    claim_finished_reports,
+    queue_broadcast,
+    recipients_count,
+    release_report,
+)
 from scheduling.links import LinkError, validate_link
 from scheduling.meetings import (
     MeetingError,
@@ -307,7 +313,10 @@ async def on_meeting_admin(
     pending = data.get("broadcast") or {}
     if callback_data.action == "broadcast" and pending.get("ref") == callback_data.ref:
         await state.update_data(broadcast=None)
-        count = await queue_broadcast(session, callback_data.ref, pending["text"], now=clock.now())
+        report_to = (query.from_user.id, i18n.current_locale) if query.from_user else None
+        count = await queue_broadcast(
+            session, callback_data.ref, pending["text"], now=clock.now(), report_to=report_to
+        )
         await show(
             query,
             _("Sending to {count} members. I will report when it is done.").format(count=count),
@@ -328,7 +337,11 @@ PROGRESS_EVERY_SECONDS = 3.0
 
 
 async def report_broadcast(bot: Bot, app: AppContext, chat_id: int, ref: str, locale: str) -> None:
-    """One progress message, edited as the broadcast goes, then the final count."""
+    """One progress message, edited as the broadcast goes; then the final count is sent.
+
+    The progress lives in this process only. The final count is owed in the database
+    (`broadcast_reports`): if this task dies with the process, the reports job sends it.
+    """
     t = lambda msg: app.i18n.gettext(msg, locale=locale)  # noqa: E731 - local shorthand
     progress_message_id: int | None = None
     last_shown = -1
@@ -352,9 +365,25 @@ async def report_broadcast(bot: Bot, app: AppContext, chat_id: int, ref: str, lo
                 await bot.edit_message_text(text, chat_id=chat_id, message_id=progress_message_id)
         except TelegramAPIError as exc:  # progress is a courtesy; the final count matters
             log.warning("broadcast progress update failed: %s", exc)
-    await bot.send_message(
-        chat_id,
-        t(
+    await send_finished_reports(bot, app)
+
+
+async def send_finished_reports(bot: Bot, app: AppContext) -> int:
+    """Send every final count that is due, once; run after a broadcast and by a job."""
+    async with app.session_factory() as session:
+        reports = await claim_finished_reports(session, app.clock.now())
+    sent = 0
+    for report in reports:
+        p = report.progress
+        t = lambda msg, locale=report.locale: app.i18n.gettext(msg, locale=locale)  # noqa: E731
+        text = t(
             "Broadcast finished: delivered {delivered}, blocked the bot {blocked}, failed {failed}."
-        ).format(delivered=progress.delivered, blocked=progress.blocked, failed=progress.failed),
-    )
+        ).format(delivered=p.delivered, blocked=p.blocked, failed=p.failed)
+        try:
+            await bot.send_message(report.chat_id, text)
+            sent += 1
+        except TelegramAPIError as exc:
+            log.warning("broadcast %s: the final count could not be sent: %s", report.ref, exc)
+            async with app.session_factory() as session:
+                await release_report(session, report.ref)
+    return sent

@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Member, OutboxMessage
+from db.models import BroadcastReport, Member, OutboxMessage
 from scheduling.delivery import BROADCAST_PREFIX
 
 
@@ -23,13 +23,27 @@ async def recipients_count(session: AsyncSession) -> int:
     )
 
 
-async def queue_broadcast(session: AsyncSession, ref: str, text: str, *, now: datetime) -> int:
+async def queue_broadcast(
+    session: AsyncSession,
+    ref: str,
+    text: str,
+    *,
+    now: datetime,
+    report_to: tuple[int, str] | None = None,
+) -> int:
+    """Queue the broadcast; `report_to` (chat id, locale) is owed the final count.
+
+    Both are committed together: a restart can lose neither the messages nor the report.
+    """
     body = json.dumps({"text": text}, ensure_ascii=False)
     ids = list(await session.scalars(_recipients().order_by(Member.id)))
     session.add_all(
         OutboxMessage(member_id=member_id, kind=BROADCAST_PREFIX + ref, due_at=now, payload=body)
         for member_id in ids
     )
+    if report_to is not None:
+        chat_id, locale = report_to
+        session.add(BroadcastReport(ref=ref, chat_id=chat_id, locale=locale, created_at=now))
     await session.commit()
     return len(ids)
 
@@ -67,3 +81,44 @@ async def broadcast_progress(session: AsyncSession, ref: str) -> BroadcastProgre
         if dropped and not sent and not (err or "").startswith("blocked")
     )
     return BroadcastProgress(total=len(rows), delivered=delivered, blocked=blocked, failed=failed)
+
+
+@dataclass(frozen=True)
+class FinishedReport:
+    ref: str
+    chat_id: int
+    locale: str
+    progress: BroadcastProgress
+
+
+async def claim_finished_reports(session: AsyncSession, now: datetime) -> list[FinishedReport]:
+    """The reports whose broadcast has nothing left to send, each claimed by this caller.
+
+    The claim (setting `finished_at` where it is still empty) succeeds for one instance only,
+    so an organiser gets each final count once, also when a restart interrupted the sender.
+    """
+    claimed: list[FinishedReport] = []
+    reports = list(
+        await session.scalars(select(BroadcastReport).where(BroadcastReport.finished_at.is_(None)))
+    )
+    for report in reports:
+        progress = await broadcast_progress(session, report.ref)
+        if progress.pending:
+            continue
+        result = await session.execute(
+            update(BroadcastReport)
+            .where(BroadcastReport.ref == report.ref, BroadcastReport.finished_at.is_(None))
+            .values(finished_at=now)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(FinishedReport(report.ref, report.chat_id, report.locale, progress))
+    await session.commit()
+    return claimed
+
+
+async def release_report(session: AsyncSession, ref: str) -> None:
+    """The final count could not be sent: let the next round try again."""
+    await session.execute(
+        update(BroadcastReport).where(BroadcastReport.ref == ref).values(finished_at=None)
+    )
+    await session.commit()

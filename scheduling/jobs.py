@@ -13,12 +13,14 @@ from scheduling.delivery import Delivery
 log = logging.getLogger(__name__)
 
 DELIVERY_EVERY_SECONDS = 2
+REPORTS_EVERY_SECONDS = 10
 DRAIN_BUDGET_SECONDS = 30.0
 
 
 def build_scheduler(
     delivery: Delivery,
     monthly_plan: Callable[[], Awaitable[object]] | None = None,
+    broadcast_reports: Callable[[], Awaitable[object]] | None = None,
     *,
     plan_day: int = 20,
     plan_hour_utc: int = 9,
@@ -44,6 +46,22 @@ def build_scheduler(
         id="delivery",
         replace_existing=True,
     )
+    if broadcast_reports is not None:
+
+        async def reports_job() -> None:
+            # The final counts of broadcasts whose sending task died with a restart.
+            try:
+                await broadcast_reports()
+            except Exception:
+                log.exception("broadcast reports job failed")
+
+        scheduler.add_job(
+            reports_job,
+            "interval",
+            seconds=REPORTS_EVERY_SECONDS,
+            id="broadcast-reports",
+            replace_existing=True,
+        )
     if monthly_plan is not None:
 
         async def monthly_plan_job() -> None:

@@ -140,6 +140,50 @@ async def test_broadcast_preview_confirm_and_count(club: Club, monkeypatch) -> N
     assert "no longer active" in (answer.text or "")
 
 
+async def test_broadcast_final_count_comes_once_after_a_restart(club: Club, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The progress task dies with the process; the reports job still sends the count, once."""
+    import handlers.organisers
+
+    monkeypatch.setattr(handlers.organisers, "PROGRESS_EVERY_SECONDS", 3600)  # never wakes
+    admin = await _organiser(club)
+    for user_id in (341, 342):
+        await club.register(club.user(user_id, language_code="en"))
+    await club.say(admin, "/broadcast Tea at the Modern hotel")
+    reply = await club.press(admin, "Send")
+    assert "Sending to 3 members" in (reply.text or "")
+    for task in list(handlers.organisers._background):  # the "restart"
+        task.cancel()
+    # Nothing is owed yet while messages wait: the job sends nothing.
+    assert await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx) == 0
+    assert (await club.app.delivery.drain()).sent == 3
+    sent = await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx)
+    assert sent == 1
+    await club.fake.wait_for(lambda: "Broadcast finished" in (admin.messages()[-1].text or ""))
+    assert (
+        admin.messages()[-1].text == "Broadcast finished: delivered 3, blocked the bot 0, failed 0."
+    )
+    # Another instance, or the next run of the job, finds nothing more to send.
+    assert await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx) == 0
+    finals = [m for m in admin.messages() if "Broadcast finished" in (m.text or "")]
+    assert len(finals) == 1
+
+
+async def test_a_final_count_that_cannot_be_sent_is_tried_again(club: Club, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import handlers.organisers
+
+    monkeypatch.setattr(handlers.organisers, "PROGRESS_EVERY_SECONDS", 3600)
+    admin = await _organiser(club)
+    await club.say(admin, "/broadcast Short note")
+    await club.press(admin, "Send")
+    for task in list(handlers.organisers._background):
+        task.cancel()
+    await club.app.delivery.drain()
+    club.fake.inject("sendMessage", chat_id=admin.id, status=500, times=1)
+    assert await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx) == 0
+    assert await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx) == 1
+    await club.fake.wait_for(lambda: "Broadcast finished" in (admin.messages()[-1].text or ""))
+
+
 async def test_member_cannot_run_organiser_commands(club: Club) -> None:
     member = club.user(331, language_code="en")
     await club.register(member)
