@@ -27,6 +27,7 @@ from handlers.meeting_time import parse_meeting_time
 from handlers.replies import clip, show
 from scheduling import localtime, zoom
 from scheduling.broadcasts import (
+    AlreadyQueued,
     broadcast_progress,
     claim_finished_reports,
     queue_broadcast,
@@ -314,9 +315,13 @@ async def on_meeting_admin(
     if callback_data.action == "broadcast" and pending.get("ref") == callback_data.ref:
         await state.update_data(broadcast=None)
         report_to = (query.from_user.id, i18n.current_locale) if query.from_user else None
-        count = await queue_broadcast(
-            session, callback_data.ref, pending["text"], now=clock.now(), report_to=report_to
-        )
+        try:
+            count = await queue_broadcast(
+                session, callback_data.ref, pending["text"], now=clock.now(), report_to=report_to
+            )
+        except AlreadyQueued:
+            await query.answer(_("This button is no longer active."), show_alert=True)
+            return
         await show(
             query,
             _("Sending to {count} members. I will report when it is done.").format(count=count),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import BroadcastReport, Member, OutboxMessage
@@ -34,18 +35,30 @@ async def queue_broadcast(
     """Queue the broadcast; `report_to` (chat id, locale) is owed the final count.
 
     Both are committed together: a restart can lose neither the messages nor the report.
+    The report's key is the broadcast's ref, so the same broadcast cannot be queued twice
+    (a double press, or two instances handling two presses): the second raises
+    `AlreadyQueued` and queues nothing.
     """
     body = json.dumps({"text": text}, ensure_ascii=False)
+    if report_to is not None:
+        chat_id, locale = report_to
+        session.add(BroadcastReport(ref=ref, chat_id=chat_id, locale=locale, created_at=now))
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            await session.rollback()
+            raise AlreadyQueued(ref) from exc
     ids = list(await session.scalars(_recipients().order_by(Member.id)))
     session.add_all(
         OutboxMessage(member_id=member_id, kind=BROADCAST_PREFIX + ref, due_at=now, payload=body)
         for member_id in ids
     )
-    if report_to is not None:
-        chat_id, locale = report_to
-        session.add(BroadcastReport(ref=ref, chat_id=chat_id, locale=locale, created_at=now))
     await session.commit()
     return len(ids)
+
+
+class AlreadyQueued(Exception):
+    """This broadcast (its ref) was queued before."""
 
 
 @dataclass(frozen=True)

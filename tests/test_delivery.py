@@ -20,7 +20,7 @@ from bot.config import load_settings
 from bot.runner import RunningApp, open_app
 from bot.sandbox.fake_api import FakeBotAPI, RecordedRequest
 from db.models import Meeting, Member, OutboxMessage
-from scheduling.broadcasts import broadcast_progress, queue_broadcast
+from scheduling.broadcasts import AlreadyQueued, broadcast_progress, queue_broadcast
 from scheduling.delivery import Delivery, DeliveryReport
 from scheduling.meetings import cancel_meeting, create_meeting, record_rsvp, reschedule_meeting
 from scheduling.pacer import Pacer
@@ -167,6 +167,20 @@ async def test_broadcast_reaches_each_of_50_members_exactly_once(rig: Rig) -> No
         progress = await broadcast_progress(session, "b50")
     assert (progress.total, progress.delivered, progress.pending) == (50, 50, 0)
     assert await rig.delivery.drain() == DeliveryReport()  # nothing left to send
+
+
+async def test_the_same_broadcast_is_queued_once_even_if_confirmed_twice(rig: Rig) -> None:
+    await rig.add_members(range(1101, 1106))
+    async with rig.session() as session:
+        count = await queue_broadcast(session, "twice", "Once", now=NOW, report_to=(1101, "en"))
+        assert count == 5
+    async with rig.session() as session:  # a second press, maybe on another instance
+        with pytest.raises(AlreadyQueued):
+            await queue_broadcast(session, "twice", "Once", now=NOW, report_to=(1101, "en"))
+    async with rig.session() as session:
+        assert (await broadcast_progress(session, "twice")).total == 5
+    assert (await rig.delivery.drain()).sent == 5
+    assert [len(rig.sends(chat)) for chat in range(1101, 1106)] == [1] * 5
 
 
 async def test_429_pauses_the_pacer_and_the_message_still_goes_once(rig: Rig) -> None:
