@@ -1,7 +1,8 @@
 """What every update goes through before a handler: one outer middleware, in steps.
 
-The steps, in order: count the update (/metrics); keep silent outside private chats; open a
-database session; load the member and their role; choose the locale; drop a flood.
+The steps, in order: count the update (/metrics); keep silent outside private chats; wait
+for the same person's previous update to finish; open a database session; load the member
+and their role; choose the locale; drop a flood.
 
 They run inside one aiogram middleware rather than six: aiogram wraps each middleware layer
 anew for every update, and six layers were a measurable share of a button press
@@ -10,8 +11,10 @@ anew for every update, and six layers were a measurable share of a button press
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -84,6 +87,39 @@ class Throttle:
         )
 
 
+class Turns:
+    """One update at a time per person, in the order they arrived.
+
+    aiogram handles updates as concurrent tasks, so two quick presses used to run side by
+    side: replies could come out of order, and both presses could act on the same step.
+    Waiters queue first come, first served (asyncio.Lock is fair). Only within this
+    process: with several webhook instances, one person's updates may still meet apart.
+    """
+
+    def __init__(self) -> None:
+        # Per person: the lock, and how many updates hold or wait for it.
+        self._queues: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def turn(self, user_id: int) -> AsyncIterator[None]:
+        lock, users = self._queues.get(user_id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._queues[user_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._queues[user_id]
+            if users == 1:
+                del self._queues[user_id]  # nobody else holds or waits for it
+            else:
+                self._queues[user_id] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._queues)
+
+
 def session_was_used(session: AsyncSession) -> bool:
     # Most updates never touch the database (the member comes from the cache); closing an
     # unused session would still cost a greenlet round trip.
@@ -106,12 +142,24 @@ class UpdateContext(BaseMiddleware):
         self.admin_ids = admin_ids
         self.member_cache = member_cache
         self.throttle = throttle
+        self.turns = Turns()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         UPDATES.inc()
         if not is_private_or_chatless(event):
             return None
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await self._with_turn(handler, event, data)
+        async with self.turns.turn(user.id):
+            state: FSMContext | None = data.get("state")
+            if state is not None:
+                # Read before this update's turn came: the previous one may have moved it.
+                data["raw_state"] = await state.get_state()
+            return await self._with_turn(handler, event, data)
+
+    async def _with_turn(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         session = self.session_factory()
         data["session"] = session
         try:
