@@ -35,11 +35,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bench.seed import seed_members
 from bot.clock import Clock
 from bot.config import load_settings
 from bot.runner import open_app
 from bot.sandbox.fake_api import FakeBotAPI
-from db.models import Member, OutboxMessage
+from db.models import OutboxMessage
 from scheduling import outbox
 from scheduling.broadcasts import broadcast_progress, queue_broadcast
 from scheduling.delivery import Delivery, DeliveryReport
@@ -151,17 +152,18 @@ def make_plan(members: int, args: argparse.Namespace) -> Plan:
 
 async def add_members(delivery: Delivery, count: int, now: datetime) -> None:
     zones = [("ru", "Europe/Moscow"), ("en", "Australia/Sydney"), ("zh", "Asia/Harbin")]
+
+    def zone_and_locale(i: int, _telegram_id: int) -> dict[str, str]:
+        locale, zone = zones[i % len(zones)]
+        return {"locale": locale, "zone": zone}
+
     async with delivery.session_factory() as session:
-        session.add_all(
-            Member(
-                telegram_id=FIRST_TELEGRAM_ID + i,
-                locale=zones[i % 3][0],
-                zone=zones[i % 3][1],
-                name=f"Member {i}",
-                consent_at=now,
-                registered_at=now,
-            )
-            for i in range(count)
+        await seed_members(
+            session,
+            range(FIRST_TELEGRAM_ID, FIRST_TELEGRAM_ID + count),
+            name="Member {i}",
+            at=now,
+            vary=zone_and_locale,
         )
         await session.commit()
 

@@ -34,6 +34,7 @@ import asyncpg
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from bench.seed import seed_members
 from bot.sandbox.fake_api import FakeBotAPI
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:scale-bench-token"
 SECRET = "scale-bench-secret-0123456789"
 FIRST_ID = 50_000
+LOCALES = ("ru", "en", "zh")
 
 
 def _free_port() -> int:
@@ -66,18 +68,12 @@ async def _admin(url: str, sql: str) -> None:
 async def _seed(url: str, members: int) -> None:
     await upgrade_to_head(url)
     engine = create_engine(url)
-    now = datetime.now(UTC)
     async with create_session_factory(engine)() as session:
-        session.add_all(
-            Member(
-                telegram_id=FIRST_ID + i,
-                locale=("ru", "en", "zh")[i % 3],
-                name=f"Member {i}",
-                zone="Asia/Shanghai",
-                registered_at=now,
-                consent_at=now,
-            )
-            for i in range(members)
+        await seed_members(
+            session,
+            range(FIRST_ID, FIRST_ID + members),
+            zone="Asia/Shanghai",
+            vary=lambda i, _telegram_id: {"locale": LOCALES[i % len(LOCALES)]},
         )
         await session.commit()
     await engine.dispose()

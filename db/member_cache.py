@@ -212,8 +212,11 @@ def _note_flush(session: Session, _context: object) -> None:
     session.info[_WRITING] = True
     cache: MemberCache | None = session.info.get("member_cache")
     pending = _pending(session)
+    # Each of these properties builds a new collection: take them once, not per object.
+    new = list(session.new)
+    inserted = {id(obj) for obj in new}
     deleted = set(session.deleted)
-    for obj in (*session.new, *session.dirty, *deleted):
+    for obj in (*new, *session.dirty, *deleted):
         if isinstance(obj, Meeting):
             pending["meetings"] = True
             continue
@@ -224,7 +227,7 @@ def _note_flush(session: Session, _context: object) -> None:
         if isinstance(obj, Organiser) or obj in deleted:
             pending["roles"].add(telegram_id)  # re-read these rather than guess
             continue
-        if obj not in session.new:
+        if id(obj) not in inserted:
             # A changed row is only dropped: this session's copy may predate another
             # update's commit, so only the database knows the whole row now.
             pending["members"].pop(telegram_id, None)

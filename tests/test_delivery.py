@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bench.seed import seed_members
 from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.runner import RunningApp, open_app
@@ -71,31 +72,27 @@ class Rig:
     delivery: Delivery
     pacer: RecordingPacer
     time: VirtualTime
-    members: dict[int, Member] = field(default_factory=dict)
+    member_ids: dict[int, int] = field(default_factory=dict)  # by Telegram id
 
     def session(self):  # type: ignore[no-untyped-def]
         return self.app.ctx.session_factory()
 
     async def add_members(
         self, telegram_ids: Iterable[int], *, reminders: str = "7d,1d,1h,0"
-    ) -> list[Member]:
+    ) -> list[int]:
+        """Registered members, zone and language from ZONES; their member ids."""
+        telegram_ids = list(telegram_ids)
         async with self.session() as session:
-            added = []
-            for telegram_id in telegram_ids:
-                zone, locale = ZONES.get(telegram_id, ("Asia/Harbin", "zh"))
-                member = Member(
-                    telegram_id=telegram_id,
-                    locale=locale,
-                    zone=zone,
-                    name=f"Member {telegram_id}",
-                    consent_at=NOW - timedelta(days=30),
-                    registered_at=NOW - timedelta(days=30),
-                    reminders=reminders,
-                )
-                session.add(member)
-                added.append(member)
+            added = await seed_members(
+                session,
+                telegram_ids,
+                name="Member {telegram_id}",
+                at=NOW - timedelta(days=30),
+                reminders=reminders,
+                vary=_zone_and_locale,
+            )
             await session.commit()
-        self.members.update((m.telegram_id, m) for m in added)
+        self.member_ids.update(zip(telegram_ids, added, strict=True))
         return added
 
     async def tick_at(self, at: datetime) -> DeliveryReport:
@@ -118,10 +115,15 @@ class Rig:
             return meeting
 
     async def rows(self, telegram_id: int) -> list[OutboxMessage]:
-        member_id = self.members[telegram_id].id
+        member_id = self.member_ids[telegram_id]
         async with self.session() as session:
             query = select(OutboxMessage).where(OutboxMessage.member_id == member_id)
             return list(await session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def _zone_and_locale(_i: int, telegram_id: int) -> dict[str, str]:
+    zone, locale = ZONES.get(telegram_id, ("Asia/Harbin", "zh"))
+    return {"zone": zone, "locale": locale}
 
 
 @pytest.fixture
@@ -331,7 +333,7 @@ async def test_rsvp_no_stops_further_reminders_for_that_member_only(rig: Rig) ->
     await rig.tick_at(NOW)
     async with rig.session() as session:
         loaded = await session.get(Meeting, meeting.id)
-        member = await session.get(Member, rig.members[SYDNEY].id)
+        member = await session.get(Member, rig.member_ids[SYDNEY])
         assert loaded is not None and member is not None
         await record_rsvp(session, loaded, member, "no", now=NOW)
 
@@ -460,7 +462,7 @@ async def test_rsvp_no_still_holds_after_the_meeting_is_moved(rig: Rig) -> None:
     new_start = START + timedelta(hours=5)
     async with rig.session() as session:
         loaded = await session.get(Meeting, meeting.id)
-        member = await session.get(Member, rig.members[SYDNEY].id)
+        member = await session.get(Member, rig.member_ids[SYDNEY])
         assert loaded is not None and member is not None
         await record_rsvp(session, loaded, member, "no", now=NOW)
         await reschedule_meeting(session, loaded, new_start, now=NOW)
@@ -475,16 +477,16 @@ async def test_drain_continues_past_a_batch_of_rows_for_unreachable_members(rig:
     # Was: drain stopped after a tick whose rows were all dropped without a counter.
     gone, present = await rig.add_members([7001, 7002])
     async with rig.session() as session:
-        gone_member = await session.get(Member, gone.id)
+        gone_member = await session.get(Member, gone)
         assert gone_member is not None
         gone_member.reachable = False
         session.add_all(
-            OutboxMessage(member_id=gone.id, kind="broadcast:old", due_at=NOW, payload="{}")
+            OutboxMessage(member_id=gone, kind="broadcast:old", due_at=NOW, payload="{}")
             for _ in range(200)
         )
         session.add(
             OutboxMessage(
-                member_id=present.id,
+                member_id=present,
                 kind="broadcast:new",
                 due_at=NOW + timedelta(seconds=1),
                 payload='{"text": "Hello"}',

@@ -11,13 +11,15 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.seed import seed_members
 from bot.sandbox.fake_api import FakeBotAPI
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
-from db.models import Meeting, Member, OutboxMessage
+from db.models import Meeting, OutboxMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = 1000
+FIRST_ID = 10_000
 TOKEN = "123456:restart-test-token"
 
 
@@ -32,19 +34,10 @@ async def _prepare(url: str) -> None:
             link="https://meet.jit.si/harbin",
         )
         session.add(meeting)
-        session.add_all(
-            Member(
-                telegram_id=10_000 + i,
-                locale="ru",
-                name=f"M{i}",
-                zone="Asia/Shanghai",
-                registered_at=now,
-                consent_at=now,
-            )
-            for i in range(MEMBERS)
-        )
         await session.flush()
-        members = await session.run_sync(lambda s: s.query(Member.id).all())
+        members = await seed_members(
+            session, range(FIRST_ID, FIRST_ID + MEMBERS), locale="ru", name="M{i}", at=now
+        )
         # Due ten minutes ago, while "the bot was down": still useful, the meeting is ahead.
         session.add_all(
             OutboxMessage(
@@ -53,7 +46,7 @@ async def _prepare(url: str) -> None:
                 kind="remind:1h",
                 due_at=now - timedelta(minutes=10),
             )
-            for (member_id,) in members
+            for member_id in members
         )
         await session.commit()
     await engine.dispose()
@@ -105,7 +98,7 @@ async def test_kill_9_mid_reminder_then_restart(tmp_path: Path, database_url: st
             await asyncio.wait_for(second.wait(), timeout=20)
 
     counts = _delivered(fake)
-    assert set(counts) == {10_000 + i for i in range(MEMBERS)}
+    assert set(counts) == set(range(FIRST_ID, FIRST_ID + MEMBERS))
     repeated = [chat for chat, n in counts.items() if n > 1]
     assert len(repeated) <= 1, f"repeated to {len(repeated)} members"
     assert all(n <= 2 for n in counts.values())

@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bench.seed import seed_members
 from bot.clock import FixedClock
 from bot.sandbox.fake_api import FakeBotAPI
 from db.engine import create_engine, create_session_factory
@@ -34,6 +35,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:two-instances-token"
 MEMBERS = 600
+FIRST_ID = 20_000
 DIALOGUES = 6
 LEASE_SECONDS = 3
 
@@ -112,16 +114,8 @@ async def _seed(url: str) -> None:
     now = datetime.now(UTC)
     async with create_session_factory(engine)() as session:
         session.add(Meeting(uid="two@test", starts_at=now + timedelta(days=3)))
-        session.add_all(
-            Member(
-                telegram_id=20_000 + i,
-                locale="ru",
-                name=f"M{i}",
-                zone="Asia/Shanghai",
-                registered_at=now,
-                consent_at=now,
-            )
-            for i in range(MEMBERS)
+        await seed_members(
+            session, range(FIRST_ID, FIRST_ID + MEMBERS), locale="ru", name="M{i}", at=now
         )
         await session.commit()
     await engine.dispose()
