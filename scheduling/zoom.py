@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -158,18 +158,16 @@ class ZoomClient:
         return ZoomMeeting(id=str(body["id"]), join_url=str(body["join_url"]))
 
     async def update_meeting(self, meeting_id: str, starts_at: datetime, duration_min: int) -> None:
-        status, body = await self._call(
-            "PATCH",
-            f"/meetings/{meeting_id}",
-            {"start_time": zoom_time(starts_at), "duration": duration_min, "timezone": "UTC"},
-        )
-        if status not in (200, 204):
-            raise ZoomError(f"update failed: {status} {_zoom_reason(body)}", status)
+        fields = {"start_time": zoom_time(starts_at), "duration": duration_min, "timezone": "UTC"}
+        await self._patch(meeting_id, fields, "update")
 
     async def update_topic(self, meeting_id: str, topic: str) -> None:
-        status, body = await self._call("PATCH", f"/meetings/{meeting_id}", {"topic": topic[:200]})
+        await self._patch(meeting_id, {"topic": topic[:200]}, "topic update")
+
+    async def _patch(self, meeting_id: str, fields: dict[str, Any], what: str) -> None:
+        status, body = await self._call("PATCH", f"/meetings/{meeting_id}", fields)
         if status not in (200, 204):
-            raise ZoomError(f"topic update failed: {status} {_zoom_reason(body)}", status)
+            raise ZoomError(f"{what} failed: {status} {_zoom_reason(body)}", status)
 
     async def delete_meeting(self, meeting_id: str) -> None:
         status, body = await self._call("DELETE", f"/meetings/{meeting_id}")
@@ -267,14 +265,8 @@ async def on_meeting_rescheduled(
         if meeting.link:  # the organiser set a link by hand: leave it alone
             return ZoomOutcome.OFF
         return await on_meeting_confirmed(session, meeting, settings, now=now, client=client)
-    try:
-        await client.update_meeting(
-            meeting.zoom_meeting_id, meeting.starts_at, meeting.duration_min
-        )
-    except ZoomError as exc:
-        log.warning("Zoom: could not move Zoom meeting of meeting %s: %s", meeting.id, exc)
-        return ZoomOutcome.FAILED
-    return ZoomOutcome.DONE
+    moving = client.update_meeting(meeting.zoom_meeting_id, meeting.starts_at, meeting.duration_min)
+    return await _attempt(meeting, "move the Zoom meeting", moving)
 
 
 async def on_theme_changed(
@@ -284,12 +276,8 @@ async def on_theme_changed(
     client = client or client_for(settings)
     if client is None or not meeting.zoom_meeting_id:
         return ZoomOutcome.OFF
-    try:
-        await client.update_topic(meeting.zoom_meeting_id, _topic(meeting, settings))
-    except ZoomError as exc:
-        log.warning("Zoom: could not set the topic of meeting %s: %s", meeting.id, exc)
-        return ZoomOutcome.FAILED
-    return ZoomOutcome.DONE
+    retitling = client.update_topic(meeting.zoom_meeting_id, _topic(meeting, settings))
+    return await _attempt(meeting, "set the topic", retitling)
 
 
 async def on_meeting_cancelled(
@@ -299,9 +287,15 @@ async def on_meeting_cancelled(
     client = client or client_for(settings)
     if client is None or not meeting.zoom_meeting_id:
         return ZoomOutcome.OFF
+    deleting = client.delete_meeting(meeting.zoom_meeting_id)
+    return await _attempt(meeting, "delete the Zoom meeting", deleting)
+
+
+async def _attempt(meeting: Meeting, what: str, call: Awaitable[None]) -> ZoomOutcome:
+    """Await one Zoom call for a meeting: a refusal is logged and reported, never raised."""
     try:
-        await client.delete_meeting(meeting.zoom_meeting_id)
+        await call
     except ZoomError as exc:
-        log.warning("Zoom: could not delete Zoom meeting of meeting %s: %s", meeting.id, exc)
+        log.warning("Zoom: could not %s for meeting %s: %s", what, meeting.id, exc)
         return ZoomOutcome.FAILED
     return ZoomOutcome.DONE
