@@ -46,6 +46,9 @@ ALL = None  # an invalidation of every entry
 # whole cache is dropped.
 AFFECTS = "member_cache_affects"
 _PENDING_KEY = "member_cache_pending"
+# session.info keys: the app's SQLite write queue, and "this transaction has written".
+WRITER_LOCK = "sqlite_writer_lock"
+_WRITING = "writing"
 _COLUMNS = tuple(attr.key for attr in Member.__mapper__.column_attrs)
 _MEMBER_MANAGER = Member.__mapper__.class_manager
 
@@ -111,9 +114,12 @@ class MemberCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def _fresh(self, stored_at: float) -> bool:
+        return self.clock() - stored_at <= self.ttl
+
     def get(self, telegram_id: int) -> Entry | None:
         entry = self._entries.get(telegram_id)
-        if entry is None or self.clock() - entry.stored_at > self.ttl:
+        if entry is None or not self._fresh(entry.stored_at):
             self.misses += 1
             return None
         self._entries.move_to_end(telegram_id)
@@ -124,7 +130,7 @@ class MemberCache:
         """Whether the cache knows this id was promoted (None: it does not know)."""
         entry = self._entries.get(telegram_id)
         if entry is not None:
-            return entry.promoted if self.clock() - entry.stored_at <= self.ttl else None
+            return entry.promoted if self._fresh(entry.stored_at) else None
         if not self.needs_directory() and telegram_id not in (self._directory or ()):
             return False  # a stranger until now: no organiser row either
         return None
@@ -153,7 +159,7 @@ class MemberCache:
 
     def scheduled_meetings(self) -> tuple[UpcomingMeeting, ...] | None:
         """The scheduled meetings soonest first, or None when the cache does not know."""
-        if self._meetings is None or self.clock() - self._meetings_at > self.ttl:
+        if self._meetings is None or not self._fresh(self._meetings_at):
             return None
         return self._meetings
 
@@ -168,8 +174,12 @@ class MemberCache:
         self.meetings_generation += 1
         self._meetings = None
 
+    def forget_everything(self) -> None:
+        self.invalidate(ALL)
+        self.invalidate_meetings()
+
     def needs_directory(self) -> bool:
-        return self._directory is None or self.clock() - self._directory_at > self.ttl
+        return self._directory is None or not self._fresh(self._directory_at)
 
     def set_directory(self, telegram_ids: Iterable[int], generation: int) -> None:
         """Store who has a row, unless something was invalidated since the query began."""
@@ -202,7 +212,7 @@ class Invalidations(Protocol):
 def _pending(session: Session) -> dict[str, Any]:
     return session.info.setdefault(
         _PENDING_KEY,
-        {"ids": set(), "all": False, "members": {}, "roles": set(), "changed": set()},
+        {"ids": set(), "all": False, "members": {}, "roles": set()},
     )
 
 
@@ -229,9 +239,9 @@ def _note_flush(session: Session, _context: object) -> None:
             continue
         if id(obj) not in inserted:
             # A changed row is only dropped: this session's copy may predate another
-            # update's commit, so only the database knows the whole row now.
+            # update's commit, so only the database knows the whole row now. (A row is
+            # new in one flush at most, so a later flush cannot add it back.)
             pending["members"].pop(telegram_id, None)
-            pending["changed"].add(telegram_id)
             continue
         # A new row is ours alone until it commits: its copy is the whole row.
         promoted = cache.promoted(telegram_id) if cache is not None else None
@@ -283,11 +293,7 @@ def _after_commit(session: Session) -> None:
     _drop(session, pending)
     if cache is not None and untouched and not pending["all"]:
         for telegram_id, (member, promoted) in pending["members"].items():
-            if (
-                telegram_id not in pending["roles"]
-                and telegram_id not in pending["changed"]
-                and _fully_loaded(member)
-            ):
+            if telegram_id not in pending["roles"] and _fully_loaded(member):
                 cache.put(telegram_id, member, promoted, cache.generation)
     announcer: Announcer | None = session.info.get("member_cache_announce")
     if announcer is not None:
@@ -310,10 +316,6 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     pending = session.info.pop(_PENDING_KEY, None)
     if pending is not None:
         _drop(session, pending)  # what was flushed and rolled back may have been re-read
-
-
-WRITER_LOCK = "sqlite_writer_lock"
-_WRITING = "writing"
 
 
 class TrackingSession(AsyncSession):
@@ -450,18 +452,15 @@ class RedisInvalidations:
                 raise
             except Exception as exc:
                 log.warning("member cache invalidations: %s; reconnecting", exc)
-            # Messages may have been missed while disconnected: forget everything.
-            self.cache.invalidate(ALL)
-            self.cache.invalidate_meetings()
+            # Messages may have been missed while disconnected.
+            self.cache.forget_everything()
             await asyncio.sleep(1.0)
 
     async def _listen(self) -> None:
         pubsub = self.listener_redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(CHANNEL)
-            # Anything cached before this point may be stale.
-            self.cache.invalidate(ALL)
-            self.cache.invalidate_meetings()
+            self.cache.forget_everything()  # anything cached before this point may be stale
             async for message in pubsub.listen():
                 if message.get("type") != "message":
                     continue
