@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -462,18 +462,45 @@ def same_calls_dispatcher() -> Dispatcher:
     return dp
 
 
+MakeSchedule = Callable[[UpdateFactory, Sequence[SimUser], random.Random], Schedule]
+
+
+async def warm_and_measure(
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    make_schedule: MakeSchedule,
+    warm: Sequence[SimUser],
+    users: Sequence[SimUser],
+    concurrency: int,
+    seed: int,
+    profiler: cProfile.Profile | None = None,
+) -> tuple[float, float, list[float]]:
+    """Run the warm-up users' script, then time the users' script; the same for every side."""
+    factory = UpdateFactory(bot)
+    rng = random.Random(seed)
+    await drive(dp, bot, make_schedule(factory, warm, rng), concurrency)
+    schedule = make_schedule(factory, users, rng)
+    session.calls.clear()
+    timing = await drive(dp, bot, schedule, concurrency, profiler)
+    await bot.session.close()
+    return timing
+
+
 async def run_same_calls(
     users: Sequence[SimUser], warm: Sequence[SimUser], me_count: int, concurrency: int, seed: int
 ) -> Result:
     bot, session = recording_bot()
-    dp = same_calls_dispatcher()
-    factory = UpdateFactory(bot)
-    rng = random.Random(seed)
-    await drive(dp, bot, full_stack_schedule(factory, warm, me_count, rng), concurrency)
-    schedule = full_stack_schedule(factory, users, me_count, rng)
-    session.calls.clear()
-    seconds, cpu, latencies = await drive(dp, bot, schedule, concurrency)
-    await bot.session.close()
+    seconds, cpu, latencies = await warm_and_measure(
+        same_calls_dispatcher(),
+        bot,
+        session,
+        lambda factory, who, rng: full_stack_schedule(factory, who, me_count, rng),
+        warm,
+        users,
+        concurrency,
+        seed,
+    )
     check("bare, same calls", call_count_problems(session, users, me_count))
     return Result(f"bare, same calls, {mode_name(concurrency)}", seconds, cpu, latencies)
 
@@ -482,14 +509,16 @@ async def run_bare(
     users: Sequence[SimUser], warm: Sequence[SimUser], per_user: int, concurrency: int, seed: int
 ) -> Result:
     bot, session = recording_bot()
-    dp = bare_dispatcher()
-    factory = UpdateFactory(bot)
-    rng = random.Random(seed)
-    await drive(dp, bot, bare_schedule(factory, warm, per_user, rng), concurrency)
-    schedule = bare_schedule(factory, users, per_user, rng)
-    session.calls.clear()
-    seconds, cpu, latencies = await drive(dp, bot, schedule, concurrency)
-    await bot.session.close()
+    seconds, cpu, latencies = await warm_and_measure(
+        bare_dispatcher(),
+        bot,
+        session,
+        lambda factory, who, rng: bare_schedule(factory, who, per_user, rng),
+        warm,
+        users,
+        concurrency,
+        seed,
+    )
 
     problems: list[str] = []
     replies: defaultdict[str, list[str]] = defaultdict(list)
@@ -529,13 +558,17 @@ async def run_full(
             settings, token=TOKEN, api_base="http://127.0.0.1:9", clock=FixedClock(NOW)
         ) as app:
             bot, session = recording_bot()
-            factory = UpdateFactory(bot)
-            rng = random.Random(seed)
-            await drive(app.dp, bot, full_stack_schedule(factory, warm, me_count, rng), concurrency)
-            schedule = full_stack_schedule(factory, users, me_count, rng)
-            session.calls.clear()
-            seconds, cpu, latencies = await drive(app.dp, bot, schedule, concurrency, profiler)
-            await bot.session.close()
+            seconds, cpu, latencies = await warm_and_measure(
+                app.dp,
+                bot,
+                session,
+                lambda factory, who, rng: full_stack_schedule(factory, who, me_count, rng),
+                warm,
+                users,
+                concurrency,
+                seed,
+                profiler,
+            )
             problems = [
                 f"logged error: {record.getMessage()}" for record in errors.records[:5]
             ] + await full_stack_problems(app, session, users, me_count)
