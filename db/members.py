@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +85,7 @@ async def forget_member(session: AsyncSession, telegram_id: int) -> bool:
 async def member_and_role(
     session: AsyncSession,
     telegram_id: int,
-    config_ids: Iterable[int],
+    config_ids: Collection[int],
     cache: MemberCache | None = None,
 ) -> tuple[Member | None, bool]:
     """The member and whether they organise (runs on every update).
@@ -93,7 +93,7 @@ async def member_and_role(
     From the cache when it knows the person, as a detached Member (writers below call
     `session.add` first, which attaches it without SQL). Otherwise one round trip.
     """
-    configured = telegram_id in set(config_ids)
+    configured = telegram_id in config_ids  # a frozenset from the settings: no copy
     entry = cache.get(telegram_id) if cache is not None else None
     if entry is not None:
         # Detached, with its identity: functions that change a member attach it first.
