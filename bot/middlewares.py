@@ -101,14 +101,15 @@ class Turns:
         self._queues: dict[int, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
-    async def turn(self, user_id: int) -> AsyncIterator[None]:
+    async def turn(self, user_id: int) -> AsyncIterator[bool]:
+        """Wait for this person's turn; yields whether an earlier update was still going."""
         lock, users = self._queues.get(user_id, (None, 0))
         if lock is None:
             lock = asyncio.Lock()
         self._queues[user_id] = (lock, users + 1)
         try:
             async with lock:
-                yield
+                yield users > 0
         finally:
             lock, users = self._queues[user_id]
             if users == 1:
@@ -152,9 +153,9 @@ class UpdateContext(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await self._with_turn(handler, event, data)
-        async with self.turns.turn(user.id):
+        async with self.turns.turn(user.id) as waited:
             state: FSMContext | None = data.get("state")
-            if state is not None:
+            if waited and state is not None:
                 # Read before this update's turn came: the previous one may have moved it.
                 data["raw_state"] = await state.get_state()
             return await self._with_turn(handler, event, data)

@@ -73,3 +73,16 @@ async def test_two_quick_presses_of_one_button_act_once(club: Club) -> None:
     assert "no longer active" in (answers[str(second)] or "")
     name_prompts = [m for m in user.messages() if "How should we call you" in (m.text or "")]
     assert len(name_prompts) == 1
+
+
+async def test_a_turn_says_whether_it_waited_for_an_earlier_update() -> None:
+    turns = Turns()
+    seen: dict[str, bool] = {}
+
+    async def update(name: str) -> None:
+        async with turns.turn(1) as waited:
+            seen[name] = waited
+            await asyncio.sleep(0.01)
+
+    await asyncio.gather(update("first"), update("second"))
+    assert seen == {"first": False, "second": True}
