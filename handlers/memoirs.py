@@ -239,9 +239,15 @@ async def _draft(state: FSMContext, session: AsyncSession, member: Member | None
     return memoir if memoir is not None and memoir.status == records.DRAFT else None
 
 
-async def _lost_draft(event: Message | CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await show(event, _("This memoir is no longer open. Send /memoir to start a new one."))
+async def _open_draft(
+    event: Message | CallbackQuery, state: FSMContext, session: AsyncSession, member: Member | None
+) -> Memoir | None:
+    """The draft this dialogue is about; if it is gone, the member is told and it ends."""
+    memoir = await _draft(state, session, member)
+    if memoir is None:
+        await state.clear()
+        await show(event, _("This memoir is no longer open. Send /memoir to start a new one."))
+    return memoir
 
 
 @router.message(StateFilter(MemoSt.collect), HasFile())
@@ -253,9 +259,8 @@ async def on_file(
     app: AppContext,
     bot: Bot,
 ) -> None:
-    memoir = await _draft(state, session, member)
+    memoir = await _open_draft(message, state, session, member)
     if memoir is None:
-        await _lost_draft(message, state)
         return
     item = incoming_file(message)
     assert item is not None
@@ -308,9 +313,8 @@ async def on_text(
     if not text:
         await message.answer(_("The message seems to be empty. Please write your memory in words."))
         return
-    memoir = await _draft(state, session, member)
+    memoir = await _open_draft(message, state, session, member)
     if memoir is None:
-        await _lost_draft(message, state)
         return
     await records.add_text(session, memoir, text)
     await message.answer(
@@ -343,9 +347,8 @@ async def on_cancel(
 async def on_done(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, member: Member | None
 ) -> None:
-    memoir = await _draft(state, session, member)
+    memoir = await _open_draft(query, state, session, member)
     if memoir is None:
-        await _lost_draft(query, state)
         return
     if not await records.has_content(session, memoir):
         await query.answer(
@@ -424,9 +427,8 @@ async def on_detail_text(
     member: Member | None,
     app: AppContext,
 ) -> None:
-    memoir = await _draft(state, session, member)
+    memoir = await _open_draft(message, state, session, member)
     if memoir is None:
-        await _lost_draft(message, state)
         return
     value = " ".join((message.text or "").split())
     if not value:
@@ -440,9 +442,8 @@ async def on_detail_text(
 async def on_period_text(
     message: Message, state: FSMContext, session: AsyncSession, member: Member | None
 ) -> None:
-    memoir = await _draft(state, session, member)
+    memoir = await _open_draft(message, state, session, member)
     if memoir is None:
-        await _lost_draft(message, state)
         return
     period = records.parse_period(message.text or "")
     if period is None:
@@ -464,9 +465,8 @@ async def on_skip_or_decade(
     member: Member | None,
     app: AppContext,
 ) -> None:
-    memoir = await _draft(state, session, member)
+    memoir = await _open_draft(query, state, session, member)
     if memoir is None:
-        await _lost_draft(query, state)
         return
     step = await state.get_state()
     if callback_data.action == "decade" and step == MemoSt.period.state:
