@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.member_cache import MemberCache
+from db.member_cache import MemberCache, UpcomingMeeting
 from db.models import Attendance, Meeting, Member, OutboxMessage, Rsvp
 from db.planning import forget_meeting_burden, record_meeting_burden
 from scheduling.reminder_offsets import parse_offset, reminder_kind
@@ -123,9 +123,7 @@ async def next_meeting(session: AsyncSession, now: datetime) -> Meeting | None:
     cache: MemberCache | None = session.info.get("member_cache")
     known = cache.scheduled_meetings() if cache is not None else None
     if known is not None:
-        coming = next(
-            (m for m in known if m.starts_at + timedelta(minutes=m.duration_min) > now), None
-        )
+        coming = next((m for m in known if _not_over(m, now)), None)
         if coming is None:
             return None  # the common case when a member joins: no query at all
         meeting = await session.get(Meeting, coming.id)
@@ -141,10 +139,11 @@ async def next_meeting(session: AsyncSession, now: datetime) -> Meeting | None:
     scheduled = list(await session.scalars(query))
     if cache is not None:
         cache.set_scheduled_meetings(scheduled, generation)
-    for meeting in scheduled:
-        if meeting.starts_at + timedelta(minutes=meeting.duration_min) > now:
-            return meeting
-    return None
+    return next((meeting for meeting in scheduled if _not_over(meeting, now)), None)
+
+
+def _not_over(meeting: Meeting | UpcomingMeeting, now: datetime) -> bool:
+    return meeting.starts_at + timedelta(minutes=meeting.duration_min) > now
 
 
 async def reschedule_meeting(
