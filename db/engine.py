@@ -17,6 +17,7 @@ from db.member_cache import (
     TrackingSession,
     tracking_session_class,
 )
+from db.sqlite_loop import open_connection
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -35,6 +36,12 @@ def create_engine(url: str) -> AsyncEngine:
         pool_reset_on_return=None if sqlite else "rollback",
     )
     if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine.sync_engine, "do_connect")
+        def _connect_loop_side(dialect, _record, cargs, cparams):  # type: ignore[no-untyped-def]
+            # aiosqlite's connection, but the quick calls skip its worker thread (see
+            # db/sqlite_loop.py); SQLAlchemy wraps it as it wraps its own.
+            return dialect.dbapi.connect(*cargs, async_creator_fn=open_connection, **cparams)
 
         @event.listens_for(engine.sync_engine, "reset")
         def _rollback_if_open(_dbapi_connection, record, reset_state) -> None:  # type: ignore[no-untyped-def]
