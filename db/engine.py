@@ -17,7 +17,7 @@ from db.member_cache import (
     TrackingSession,
     tracking_session_class,
 )
-from db.sqlite_loop import open_connection
+from db.sqlite_loop import LoopSideConnection, open_connection
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -55,12 +55,16 @@ def create_engine(url: str) -> AsyncEngine:
                 record.dbapi_connection.rollback()
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
             # WAL lets the feed and the delivery tick read while a handler writes;
             # foreign keys make ON DELETE CASCADE work (needed by /forget).
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            (journal_mode,) = cursor.fetchone()
+            if isinstance(record.driver_connection, LoopSideConnection):
+                # Readers never wait in WAL mode, so quick calls may skip the worker thread.
+                record.driver_connection.wal = str(journal_mode).lower() == "wal"
             cursor.execute("PRAGMA busy_timeout=5000")
             # In WAL mode NORMAL survives a killed process (only a power cut can lose the
             # last commits) and saves an fsync per delivered message.

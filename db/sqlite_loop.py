@@ -1,70 +1,116 @@
-"""aiosqlite connections that make SQLite's quick, lock-free calls on the event loop itself.
+"""aiosqlite connections that make SQLite's quick calls on the event loop itself.
 
 aiosqlite runs every call on its own worker thread. On this kind of virtual machine each
-hand-off to that thread and back costs 150-250 µs, while the call itself (a cursor, a fetch,
-an indexed SELECT, the COMMIT of a WAL transaction) takes a few µs. A registration press made
-five hand-offs; it now makes one.
+hand-off to that thread and back costs 200-300 µs (two threads woken across CPUs), while the
+call itself (a cursor, a fetch, an indexed SELECT, a one-row INSERT, the COMMIT of a WAL
+transaction) takes a few µs. A registration press made five hand-offs; it now makes none.
 
-A call stays on the worker thread when it may wait for SQLite's write lock, because a wait
-there must not stop the event loop: the first write of a transaction (it takes the lock),
-executemany and scripts, PRAGMAs, DDL, opening and closing the connection. In WAL mode a
-reader never waits for a writer, and a transaction that already wrote holds the lock, so
-the rest is safe to run in place.
+The one thing that must never happen on the loop is a wait for SQLite's write lock, held by
+another connection or process: the loop would stop, and if the holder is a coroutine of
+this process, it could never finish. So, in WAL mode (where readers never wait):
+- reads, fetches, cursors, COMMIT and ROLLBACK run in place;
+- a write inside a transaction that already wrote runs in place (it holds the lock);
+- the first write of a transaction tries in place with SQLite's busy timeout at zero; if
+  the lock is taken it fails at once, having changed nothing, and goes to the worker thread,
+  which waits for the lock as before;
+- everything else (executemany, scripts, PRAGMAs, DDL, opening and closing) stays on the
+  worker thread, and so does every call on a connection that is not in WAL mode.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from enum import Enum
 from functools import partial
 from typing import Any
 
 import aiosqlite
 
-# Calls on a sqlite3 cursor or connection that never wait for a lock.
+
+class Placement(Enum):
+    IN_PLACE = "in place"
+    TRY_IN_PLACE = "in place unless it would wait for the write lock"
+    WORKER = "on aiosqlite's worker thread"
+
+
 _CURSOR_CALLS = frozenset({"fetchone", "fetchmany", "fetchall", "close"})
 _CONNECTION_CALLS = frozenset({"cursor", "commit", "rollback"})
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
 
 
 def _leading_keyword(sql: str) -> str:
-    return sql.lstrip()[:8].split(None, 1)[0].upper() if sql.strip() else ""
+    words = sql[:32].split(None, 1)
+    return words[0].upper() if words else ""
 
 
-def statement_runs_in_place(sql: object, connection: sqlite3.Connection) -> bool:
-    """A SELECT, or a write inside a transaction that already holds the write lock."""
+def statement_placement(sql: object, connection: sqlite3.Connection) -> Placement:
+    """A SELECT runs in place; a write does too once its transaction holds the lock."""
     if not isinstance(sql, str):
-        return False
+        return Placement.WORKER
     keyword = _leading_keyword(sql)
     if keyword == "SELECT":
-        return True
-    return keyword in _WRITES and connection.in_transaction
+        return Placement.IN_PLACE
+    if keyword in _WRITES:
+        # pysqlite opens the transaction at the first write, which takes the lock.
+        return Placement.IN_PLACE if connection.in_transaction else Placement.TRY_IN_PLACE
+    return Placement.WORKER
 
 
-def runs_in_place(
+def placement(
     fn: Callable[..., Any], args: tuple[Any, ...], connection: sqlite3.Connection
-) -> bool:
-    """Whether this aiosqlite call can run on the event loop without waiting for a lock."""
+) -> Placement:
+    """Where an aiosqlite call on this sqlite3 connection should run."""
     owner = getattr(fn, "__self__", None)
     name = getattr(fn, "__name__", "")
     if isinstance(owner, sqlite3.Cursor):
         if name in _CURSOR_CALLS:
-            return True
-        return name == "execute" and bool(args) and statement_runs_in_place(args[0], connection)
-    if owner is connection:
+            return Placement.IN_PLACE
+    elif owner is connection:
         if name in _CONNECTION_CALLS:
-            return True
-        return name == "execute" and bool(args) and statement_runs_in_place(args[0], connection)
-    return False
+            return Placement.IN_PLACE
+    else:
+        return Placement.WORKER
+    if name == "execute" and args:
+        return statement_placement(args[0], connection)
+    return Placement.WORKER
+
+
+def is_lock_wait(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
+def call_without_waiting(connection: sqlite3.Connection, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call with SQLite's busy timeout at zero: if the write lock is taken, fail at once."""
+    (timeout,) = connection.execute("PRAGMA busy_timeout").fetchone()
+    connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        return fn(*args)
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 
 
 class LoopSideConnection(aiosqlite.Connection):
-    """An aiosqlite connection that keeps its worker thread only for calls that may wait."""
+    """An aiosqlite connection that sends to its worker thread only the calls that may wait."""
+
+    # Set by the engine once the connection is in WAL mode; until then nothing runs in place.
+    wal = False
 
     async def _execute(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         connection = self._connection
-        if self._running and connection is not None and runs_in_place(fn, args, connection):
-            return fn(*args, **kwargs)
+        if self.wal and self._running and connection is not None and not kwargs:
+            where = placement(fn, args, connection)
+            if where is Placement.IN_PLACE:
+                return fn(*args)
+            if where is Placement.TRY_IN_PLACE:
+                try:
+                    return call_without_waiting(connection, fn, *args)
+                except sqlite3.OperationalError as error:
+                    if not is_lock_wait(error):
+                        raise
+                    # Another writer holds the lock; the statement changed nothing. Wait
+                    # for the lock on the worker thread, with the usual busy timeout.
         return await super()._execute(fn, *args, **kwargs)
 
 

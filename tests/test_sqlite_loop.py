@@ -5,61 +5,95 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from db.models import Member
-from db.sqlite_loop import LoopSideConnection, runs_in_place, statement_runs_in_place
+from db.sqlite_loop import (
+    LoopSideConnection,
+    Placement,
+    call_without_waiting,
+    is_lock_wait,
+    placement,
+    statement_placement,
+)
 
 pytestmark = pytest.mark.sqlite_only
 
+IN_PLACE, TRY, WORKER = Placement.IN_PLACE, Placement.TRY_IN_PLACE, Placement.WORKER
 
-def test_which_statements_run_in_place() -> None:
+
+def test_where_each_statement_runs() -> None:
     connection = sqlite3.connect(":memory:")
     connection.execute("CREATE TABLE t (x INTEGER)")
-    assert statement_runs_in_place("SELECT 1", connection)
-    assert statement_runs_in_place("\n  select x FROM t", connection)
-    # Outside a transaction a write would first have to take the lock: worker thread.
-    for sql in ("INSERT INTO t VALUES (1)", "UPDATE t SET x = 2", "DELETE FROM t"):
-        assert not statement_runs_in_place(sql, connection)
+    assert statement_placement("SELECT 1", connection) is IN_PLACE
+    assert statement_placement("\n  select x FROM t", connection) is IN_PLACE
+    # Outside a transaction a write must first take the lock: tried without waiting.
+    for sql in ("INSERT INTO t VALUES (1)", "UPDATE t SET x = 2", "delete FROM t"):
+        assert statement_placement(sql, connection) is TRY
     for sql in ("PRAGMA journal_mode=WAL", "CREATE TABLE u (y)", "WITH a AS (SELECT 1) SELECT *"):
-        assert not statement_runs_in_place(sql, connection)
-    assert not statement_runs_in_place("", connection)
-    assert not statement_runs_in_place(None, connection)
+        assert statement_placement(sql, connection) is WORKER
+    assert statement_placement("", connection) is WORKER
+    assert statement_placement(None, connection) is WORKER
 
     connection.execute("INSERT INTO t VALUES (1)")  # the implicit BEGIN: the lock is held
     assert connection.in_transaction
     for sql in ("INSERT INTO t VALUES (2)", "update t set x = 3", "DELETE FROM t"):
-        assert statement_runs_in_place(sql, connection)
-    assert not statement_runs_in_place("CREATE TABLE u (y)", connection)
+        assert statement_placement(sql, connection) is IN_PLACE
+    assert statement_placement("CREATE TABLE u (y)", connection) is WORKER
     connection.close()
 
 
-def test_which_calls_run_in_place() -> None:
+def test_where_each_call_runs() -> None:
     connection = sqlite3.connect(":memory:")
     cursor = connection.cursor()
     for call in (cursor.fetchone, cursor.fetchmany, cursor.fetchall, cursor.close):
-        assert runs_in_place(call, (), connection)
+        assert placement(call, (), connection) is IN_PLACE
     for call in (connection.cursor, connection.commit, connection.rollback):
-        assert runs_in_place(call, (), connection)
-    assert runs_in_place(cursor.execute, ("SELECT 1",), connection)
-    assert runs_in_place(connection.execute, ("SELECT 1", ()), connection)
-    assert not runs_in_place(cursor.execute, ("INSERT INTO t VALUES (1)",), connection)
-    assert not runs_in_place(cursor.executemany, ("SELECT 1", []), connection)
-    assert not runs_in_place(cursor.executescript, ("SELECT 1;",), connection)
-    assert not runs_in_place(connection.close, (), connection)
+        assert placement(call, (), connection) is IN_PLACE
+    assert placement(cursor.execute, ("SELECT 1",), connection) is IN_PLACE
+    assert placement(connection.execute, ("SELECT 1", ()), connection) is IN_PLACE
+    assert placement(cursor.execute, ("INSERT INTO t VALUES (1)",), connection) is TRY
+    assert placement(cursor.executemany, ("INSERT INTO t VALUES (?)", []), connection) is WORKER
+    assert placement(cursor.executescript, ("SELECT 1;",), connection) is WORKER
+    assert placement(connection.close, (), connection) is WORKER
+    assert placement(cursor.execute, (), connection) is WORKER
     # Another connection's methods, and plain functions, stay on the worker thread.
     other = sqlite3.connect(":memory:")
-    assert not runs_in_place(other.commit, (), connection)
-    assert not runs_in_place(print, (), connection)
+    assert placement(other.commit, (), connection) is WORKER
+    assert placement(print, (), connection) is WORKER
     other.close()
     connection.close()
+
+
+def test_a_write_that_would_wait_fails_at_once_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "two.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN IMMEDIATE")
+    writer = sqlite3.connect(path, timeout=5)
+    started = time.perf_counter()
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        call_without_waiting(writer, writer.execute, "INSERT INTO t VALUES (1)")
+    assert time.perf_counter() - started < 1  # not the five-second busy timeout
+    assert is_lock_wait(raised.value)
+    # The busy timeout is back, and the statement can be retried once the lock is free.
+    assert writer.execute("PRAGMA busy_timeout").fetchone() == (5000,)
+    holder.execute("COMMIT")
+    writer.execute("INSERT INTO t VALUES (1)")
+    writer.commit()
+    assert holder.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    assert not is_lock_wait(sqlite3.OperationalError("no such table: u"))
+    holder.close()
+    writer.close()
 
 
 async def _engine(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -82,7 +116,7 @@ def worker_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-async def test_a_registration_makes_one_trip_to_the_worker_thread(
+async def test_a_registration_makes_no_trip_to_the_worker_thread(
     tmp_path: Path, worker_calls: list[str]
 ) -> None:
     engine = await _engine(tmp_path)
@@ -93,14 +127,15 @@ async def test_a_registration_makes_one_trip_to_the_worker_thread(
         async with engine.connect() as connection:
             raw = await connection.get_raw_connection()
             assert isinstance(raw.driver_connection, LoopSideConnection)
+            assert raw.driver_connection.wal
 
         worker_calls.clear()
         async with sessions() as session:
             session.add(Member(telegram_id=1, locale="en", name="Anna", zone="Asia/Harbin"))
             await session.commit()
-        # Only the INSERT that takes the write lock; the cursor, the RETURNING rows, the
-        # cursor's close and the COMMIT ran in place (each was a trip before).
-        assert worker_calls == ["execute"]
+        # The cursor, the INSERT (nobody else held the lock), its RETURNING rows, the
+        # cursor's close and the COMMIT all ran in place; each was a trip before.
+        assert worker_calls == []
 
         worker_calls.clear()
         async with sessions() as session:
@@ -110,8 +145,7 @@ async def test_a_registration_makes_one_trip_to_the_worker_thread(
             second = Member(telegram_id=2, locale="ru", name="Boris")
             session.add(second)
             await session.commit()
-        # The SELECT ran in place; of the two writes only the first waits for the lock.
-        assert worker_calls == ["execute"]
+        assert worker_calls == []
         async with sessions() as session:
             names = await session.scalars(select(Member.name).order_by(Member.telegram_id))
             assert list(names) == ["Anna K.", "Boris"]
@@ -119,7 +153,9 @@ async def test_a_registration_makes_one_trip_to_the_worker_thread(
         await engine.dispose()
 
 
-async def test_waiting_for_another_process_lock_does_not_stop_the_loop(tmp_path: Path) -> None:
+async def test_waiting_for_another_process_lock_does_not_stop_the_loop(
+    tmp_path: Path, worker_calls: list[str]
+) -> None:
     """Another process (a backup, the planning CLI) holds the write lock for a while: the
     bot's writer waits on aiosqlite's thread while the loop goes on serving updates."""
     engine = await _engine(tmp_path)
@@ -154,9 +190,26 @@ async def test_waiting_for_another_process_lock_does_not_stop_the_loop(tmp_path:
             assert await session.scalar(select(func.count()).select_from(Member)) == 0
         other_process.execute("COMMIT")
         await asyncio.wait_for(writer, 5)
+        assert "execute" in worker_calls  # the INSERT waited on the worker thread
         ticker.cancel()
         async with sessions() as session:
             assert await session.scalar(select(Member.name).where(Member.telegram_id == 5)) == "Li"
     finally:
         other_process.close()
+        await engine.dispose()
+
+
+async def test_a_connection_not_in_wal_mode_keeps_every_call_on_the_worker(
+    worker_calls: list[str],
+) -> None:
+    engine = create_engine("sqlite+aiosqlite:///:memory:")  # journal mode "memory"
+    try:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            assert isinstance(raw.driver_connection, LoopSideConnection)
+            assert not raw.driver_connection.wal
+            worker_calls.clear()
+            assert await connection.scalar(text("SELECT 41 + 1")) == 42
+            assert "execute" in worker_calls and "close" in worker_calls
+    finally:
         await engine.dispose()
