@@ -10,9 +10,10 @@ buttons (language, name, country, city, confirm, hours, consent) and then send /
 times; their updates are randomly interleaved, each user's own order kept. The baseline is a
 bare `Dispatcher()` with one echo handler, fed as many text messages by the same users.
 
-Each mode runs `--rounds` alternating rounds of the two sides (a fresh database and app for
-every full-stack round) and compares the median round of each side, so that a burst of load
-elsewhere on the machine does not decide the ratio.
+The three sides (bare echo; a bare dispatcher making the full stack's Bot API calls; the full
+stack) are set up side by side and fed in turns of `--chunk` updates each, so that the
+machine's wandering speed falls on all of them alike. Each mode runs `--rounds` such rounds
+(a fresh database and app for each) and reports the median round's ratio.
 
 Both bots use `RecordingSession`: it encodes every request and decodes a plausible response
 with aiogram's own code (`prepare_value`, `check_response`), so both sides pay the same Bot API
@@ -37,6 +38,7 @@ import logging
 import math
 import pstats
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -56,7 +58,7 @@ from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy import select
 
 from bot.clock import FixedClock
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.response_models import pin_response_models
 from bot.runner import RunningApp, open_app
 from db.models import Member
@@ -369,7 +371,6 @@ async def drive(
     a user's next update waits for the previous one, as a person waits for the reply.
     """
     latencies: list[float] = []
-    gc.collect()
     if profiler is not None:
         profiler.enable()
     cpu_start = time.process_time()
@@ -465,84 +466,94 @@ def same_calls_dispatcher() -> Dispatcher:
 MakeSchedule = Callable[[UpdateFactory, Sequence[SimUser], random.Random], Schedule]
 
 
-async def warm_and_measure(
+@dataclass
+class Side:
+    """One dispatcher under measurement: its bot, its timed script, and what it took so far."""
+
+    label: str
+    dp: Dispatcher
+    bot: Bot
+    session: RecordingSession
+    schedule: Schedule
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def remaining(self) -> int:
+        return len(self.schedule) - len(self.latencies)
+
+    def result(self, concurrency: int) -> Result:
+        return Result(
+            f"{self.label}, {mode_name(concurrency)}",
+            self.seconds,
+            self.cpu_seconds,
+            self.latencies,
+        )
+
+
+async def prepare_side(
+    label: str,
     dp: Dispatcher,
-    bot: Bot,
-    session: RecordingSession,
     make_schedule: MakeSchedule,
     warm: Sequence[SimUser],
     users: Sequence[SimUser],
     concurrency: int,
     seed: int,
-    profiler: cProfile.Profile | None = None,
-) -> tuple[float, float, list[float]]:
-    """Run the warm-up users' script, then time the users' script; the same for every side."""
+) -> Side:
+    """Run the warm-up users' script, and make the timed one; the same for every side."""
+    bot, session = recording_bot()
     factory = UpdateFactory(bot)
     rng = random.Random(seed)
     await drive(dp, bot, make_schedule(factory, warm, rng), concurrency)
     schedule = make_schedule(factory, users, rng)
     session.calls.clear()
-    timing = await drive(dp, bot, schedule, concurrency, profiler)
-    await bot.session.close()
-    return timing
+    return Side(label, dp, bot, session, schedule)
 
 
-async def run_same_calls(
-    users: Sequence[SimUser], warm: Sequence[SimUser], me_count: int, concurrency: int, seed: int
-) -> Result:
-    bot, session = recording_bot()
-    seconds, cpu, latencies = await warm_and_measure(
-        same_calls_dispatcher(),
-        bot,
-        session,
-        lambda factory, who, rng: full_stack_schedule(factory, who, me_count, rng),
-        warm,
-        users,
-        concurrency,
-        seed,
-    )
-    check("bare, same calls", call_count_problems(session, users, me_count))
-    return Result(f"bare, same calls, {mode_name(concurrency)}", seconds, cpu, latencies)
+async def measure_interleaved(
+    sides: Sequence[Side],
+    concurrency: int,
+    chunk: int,
+    profiler: cProfile.Profile | None = None,
+    profiled: Side | None = None,
+) -> None:
+    """Feed the sides' scripts in turns of `chunk` updates each, until all are done.
+
+    The machine's speed wanders by a fifth within a second here (other guests on the host),
+    so whole runs taken one after another compared different machines. In turns of a few
+    tens of milliseconds each, every side sees the same machine.
+    """
+    gc.collect()
+    while any(side.remaining for side in sides):
+        for side in sides:
+            done = len(side.latencies)
+            part = side.schedule[done : done + chunk]
+            if not part:
+                continue
+            seconds, cpu, latencies = await drive(
+                side.dp, side.bot, part, concurrency, profiler if side is profiled else None
+            )
+            side.seconds += seconds
+            side.cpu_seconds += cpu
+            side.latencies += latencies
 
 
-async def run_bare(
-    users: Sequence[SimUser], warm: Sequence[SimUser], per_user: int, concurrency: int, seed: int
-) -> Result:
-    bot, session = recording_bot()
-    seconds, cpu, latencies = await warm_and_measure(
-        bare_dispatcher(),
-        bot,
-        session,
-        lambda factory, who, rng: bare_schedule(factory, who, per_user, rng),
-        warm,
-        users,
-        concurrency,
-        seed,
-    )
-
+def bare_problems(side: Side, users: Sequence[SimUser], per_user: int) -> list[str]:
     problems: list[str] = []
     replies: defaultdict[str, list[str]] = defaultdict(list)
-    for call in session.calls:
+    for call in side.session.calls:
         if call.method != "sendMessage":
             problems.append(f"unexpected {call.method}")
         replies[call.to].append(call.text)
     for user in users:
         if replies[str(user.id)] != echo_texts(user, per_user):
             problems.append(f"user {user.id}: echo replies {replies[str(user.id)][:3]!r}…")
-    check("bare dispatcher", problems)
-    return Result(f"bare echo, {mode_name(concurrency)}", seconds, cpu, latencies)
+    return problems
 
 
-async def run_full(
-    users: Sequence[SimUser],
-    warm: Sequence[SimUser],
-    me_count: int,
-    concurrency: int,
-    seed: int,
-    workdir: Path,
-    profiler: cProfile.Profile | None = None,
-) -> Result:
-    settings = load_settings(
+def bench_settings(workdir: Path) -> Settings:
+    return load_settings(
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{workdir / 'club.sqlite3'}",
         media_dir=str(workdir / "media"),
@@ -551,31 +562,83 @@ async def run_full(
         throttle_rate=1e9,
         throttle_burst=10**9,
     )
+
+
+@dataclass
+class Round:
+    bare: Result
+    same: Result
+    full: Result
+
+    @property
+    def ratio(self) -> float:
+        return self.full.rate / self.bare.rate
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.bare.cpu_seconds / self.full.cpu_seconds
+
+    @property
+    def same_ratio(self) -> float:
+        return self.full.rate / self.same.rate
+
+
+async def run_round(
+    args: argparse.Namespace,
+    users: Sequence[SimUser],
+    warm: Sequence[SimUser],
+    per_user: int,
+    concurrency: int,
+    profiler: cProfile.Profile | None,
+) -> Round:
+    """The three sides set up side by side, measured in turns, then each checked."""
+    me_count, seed = args.me, args.seed
     errors = ErrorCounter()
     logging.getLogger().addHandler(errors)
     try:
-        async with open_app(
-            settings, token=TOKEN, api_base="http://127.0.0.1:9", clock=FixedClock(NOW)
-        ) as app:
-            bot, session = recording_bot()
-            seconds, cpu, latencies = await warm_and_measure(
-                app.dp,
-                bot,
-                session,
-                lambda factory, who, rng: full_stack_schedule(factory, who, me_count, rng),
-                warm,
-                users,
-                concurrency,
-                seed,
-                profiler,
-            )
-            problems = [
-                f"logged error: {record.getMessage()}" for record in errors.records[:5]
-            ] + await full_stack_problems(app, session, users, me_count)
+        with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
+            async with open_app(
+                bench_settings(Path(tmp)),
+                token=TOKEN,
+                api_base="http://127.0.0.1:9",
+                clock=FixedClock(NOW),
+            ) as app:
+                full_script: MakeSchedule = lambda factory, who, rng: full_stack_schedule(  # noqa: E731
+                    factory, who, me_count, rng
+                )
+                bare = await prepare_side(
+                    "bare echo",
+                    bare_dispatcher(),
+                    lambda factory, who, rng: bare_schedule(factory, who, per_user, rng),
+                    warm,
+                    users,
+                    concurrency,
+                    seed,
+                )
+                same = await prepare_side(
+                    "bare, same calls",
+                    same_calls_dispatcher(),
+                    full_script,
+                    warm,
+                    users,
+                    concurrency,
+                    seed,
+                )
+                full = await prepare_side(
+                    "full stack", app.dp, full_script, warm, users, concurrency, seed
+                )
+                await measure_interleaved(
+                    (bare, same, full), concurrency, args.chunk, profiler, profiled=full
+                )
+                full_problems = [
+                    f"logged error: {record.getMessage()}" for record in errors.records[:5]
+                ] + await full_stack_problems(app, full.session, users, me_count)
     finally:
         logging.getLogger().removeHandler(errors)
-    check("full stack", problems)
-    return Result(f"full stack, {mode_name(concurrency)}", seconds, cpu, latencies)
+    check("bare dispatcher", bare_problems(bare, users, per_user))
+    check("bare, same calls", call_count_problems(same.session, users, me_count))
+    check("full stack", full_problems)
+    return Round(bare.result(concurrency), same.result(concurrency), full.result(concurrency))
 
 
 async def full_stack_problems(
@@ -693,52 +756,44 @@ async def main_async(args: argparse.Namespace) -> int:
         f"Python {sys.version.split()[0]}."
     )
     results: list[Result] = []
-    ratios: list[tuple[str, float, float]] = []
-    same_ratios: list[tuple[str, float]] = []
+    verdicts: list[str] = []
     for concurrency in modes:
-        # Rounds alternate the two sides, so a burst of load elsewhere on the machine
-        # falls on both; the median round of each side is compared.
-        bares: list[Result] = []
-        sames: list[Result] = []
-        fulls: list[Result] = []
-        for round_number in range(args.rounds):
-            bares.append(await run_bare(users, warm, per_user, concurrency, args.seed))
-            sames.append(await run_same_calls(users, warm, args.me, concurrency, args.seed))
-            with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
-                fulls.append(
-                    await run_full(
-                        users,
-                        warm,
-                        args.me,
-                        concurrency,
-                        args.seed,
-                        Path(tmp),
-                        profiler if concurrency <= 1 and round_number == 0 else None,
-                    )
-                )
-        bare, same, full = median_round(bares), median_round(sames), median_round(fulls)
+        rounds = [
+            await run_round(
+                args,
+                users,
+                warm,
+                per_user,
+                concurrency,
+                profiler if concurrency <= 1 and number == 0 else None,
+            )
+            for number in range(args.rounds)
+        ]
+        mode = mode_name(concurrency)
         if args.rounds > 1:
             rates = ", ".join(
-                f"{b.rate:.0f}/{m.rate:.0f}/{f.rate:.0f}"
-                for b, m, f in zip(bares, sames, fulls, strict=True)
+                f"{r.bare.rate:.0f}/{r.same.rate:.0f}/{r.full.rate:.0f} ({r.ratio:.3f})"
+                for r in rounds
             )
-            print(f"rounds, {mode_name(concurrency)} (bare/same calls/full, updates/s): {rates}")
-        results += [bare, same, full]
-        ratios.append(
-            (mode_name(concurrency), full.rate / bare.rate, bare.cpu_seconds / full.cpu_seconds)
-        )
-        same_ratios.append((mode_name(concurrency), full.rate / same.rate))
+            print(f"rounds, {mode} (bare/same calls/full, updates/s; ratio): {rates}")
+        results += [
+            median_round([r.bare for r in rounds]),
+            median_round([r.same for r in rounds]),
+            median_round([r.full for r in rounds]),
+        ]
+        ratio = statistics.median(r.ratio for r in rounds)
+        cpu_ratio = statistics.median(r.cpu_ratio for r in rounds)
+        same_ratio = statistics.median(r.same_ratio for r in rounds)
+        verdict = "met" if ratio >= AIM_RATIO else "NOT met"
+        verdicts += [
+            f"ratio full/bare, {mode}: {ratio:.3f} (aim >= {AIM_RATIO:.3f}: {verdict}); "
+            f"by CPU time per update: {cpu_ratio:.3f}",
+            f"for information, full / bare making the same Bot API calls, {mode}: {same_ratio:.3f}",
+        ]
     print()
     print(table(results))
     print()
-    for mode, ratio, cpu_ratio in ratios:
-        verdict = "met" if ratio >= AIM_RATIO else "NOT met"
-        print(
-            f"ratio full/bare, {mode}: {ratio:.3f} (aim >= {AIM_RATIO:.3f}: {verdict}); "
-            f"by CPU time per update: {cpu_ratio:.3f}"
-        )
-    for mode, ratio in same_ratios:
-        print(f"for information, full / bare making the same Bot API calls, {mode}: {ratio:.3f}")
+    print("\n".join(verdicts[0::2] + verdicts[1::2]))
     print(
         f"checked: {args.users} members registered with consent; "
         "every /me reply carried the member's name."
@@ -760,15 +815,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=7, help="warm-up users, not counted (7)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the interleaving (1)")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="alternating rounds per side; medians compared (3)"
+        "--rounds", type=int, default=3, help="rounds; the median round's ratio counts (3)"
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=50, help="updates per side per turn within a round (50)"
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run: 20 users, 2 warm-up")
     parser.add_argument("--profile", action="store_true", help="cProfile the full sequential run")
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.warmup, args.rounds = 20, 2, 1
-    if args.users < 1 or args.me < 0 or args.warmup < 0 or args.rounds < 1:
-        parser.error("--users and --rounds must be at least 1; --me and --warmup not negative")
+    if min(args.users, args.rounds, args.chunk) < 1 or args.me < 0 or args.warmup < 0:
+        parser.error(
+            "--users, --rounds and --chunk must be at least 1; --me, --warmup not negative"
+        )
     return args
 
 

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.errors import make_error_handler
 from bot.middlewares import Throttle, UpdateContext
 from bot.response_models import pin_response_models
+from bot.routing import fresh_routers
 from db.member_cache import MemberCache
 
 
@@ -82,10 +83,6 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         calendar.router,
         fallback.router,  # catch-all last
     ]
-    for router in routers:
-        # A module-level Router may belong to one Dispatcher only; tests, benchmarks and
-        # the sandbox build several in one process, so release it from the previous one.
-        router._parent_router = None
-    dp.include_routers(*routers)
+    dp.include_routers(*fresh_routers(routers))
     dp.errors.register(make_error_handler(ctx.i18n, ctx.session_factory))
     return dp
