@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.errors import make_error_handler
 from bot.middlewares import Throttle, UpdateContext
 from bot.response_models import pin_response_models
-from bot.routing import fresh_routers
+from bot.routing import include_handler_routers
 from db.member_cache import MemberCache
 
 
@@ -83,6 +83,6 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         calendar.router,
         fallback.router,  # catch-all last
     ]
-    dp.include_routers(*fresh_routers(routers))
+    include_handler_routers(dp, routers)
     dp.errors.register(make_error_handler(ctx.i18n, ctx.session_factory))
     return dp

@@ -1,10 +1,12 @@
 """Fresh routers for one dispatcher, built from the handler modules' routers.
 
-aiogram offers an update to the routers one after another, and each visit costs a middleware
-chain built afresh, even an empty one: a member's /me visited four routers before it found
-its handler. Neighbouring routers that have no middlewares, observer filters, error handlers
-or sub-routers of their own behave exactly like one router holding all their handlers in the
-same order, so they are joined. The others are copied as they are.
+aiogram offers an update to the dispatcher's own handlers and then to the routers one after
+another, and each visit costs a middleware chain built afresh, even an empty one: a member's
+/me visited four routers before it found its handler. Neighbouring routers that have no
+middlewares, observer filters, error handlers or sub-routers of their own behave exactly
+like one router holding all their handlers in the same order, so they are joined; the first
+such group goes straight into the dispatcher, whose own handlers are tried first anyway. The
+others are copied as they are.
 
 Building new routers per dispatcher also lets tests, benchmarks and the sandbox build several
 dispatchers in one process: aiogram lets a router belong to one parent only.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram import Router
+from aiogram import Dispatcher, Router
 
 
 def _is_plain(router: Router) -> bool:
@@ -70,3 +72,19 @@ def fresh_routers(routers: Sequence[Router]) -> list[Router]:
         result.append(copy)
     close_group()
     return result
+
+
+def include_handler_routers(dispatcher: Dispatcher, routers: Sequence[Router]) -> None:
+    """Give the dispatcher these routers' handlers, in as few router visits as possible."""
+    fresh = fresh_routers(routers)
+    if fresh and _is_plain(fresh[0]) and _has_no_handlers(dispatcher):
+        _copy_into(dispatcher, fresh.pop(0), with_middlewares=False)
+    if fresh:
+        dispatcher.include_routers(*fresh)
+
+
+def _has_no_handlers(dispatcher: Dispatcher) -> bool:
+    # The "update" observer holds the dispatcher's own entry point, not a handler of ours.
+    return not dispatcher.sub_routers and not any(
+        observer.handlers for name, observer in dispatcher.observers.items() if name != "update"
+    )

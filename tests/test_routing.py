@@ -15,7 +15,7 @@ from bot.app import AppContext, build_dispatcher
 from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.i18n import build_i18n
-from bot.routing import fresh_routers
+from bot.routing import fresh_routers, include_handler_routers
 from db.engine import create_engine, create_session_factory
 
 BOT = Bot("123456:routing-test-token")
@@ -36,9 +36,12 @@ def _update(text: str, update_id: int = 1) -> Update:
     )
 
 
-async def _route(routers: list[Router], text: str) -> list[str]:
+async def _route(routers: list[Router], text: str, *, into_dispatcher: bool = False) -> list[str]:
     dp = Dispatcher()
-    dp.include_routers(*fresh_routers(routers))
+    if into_dispatcher:
+        include_handler_routers(dp, routers)
+    else:
+        dp.include_routers(*fresh_routers(routers))
     seen: list[str] = []
     dp["seen"] = seen
     await dp.feed_update(BOT, _update(text))
@@ -83,9 +86,10 @@ async def test_a_router_with_a_middleware_keeps_it_and_stays_apart() -> None:
     routers = [plain_before, guarded, plain_after]
     assert [router.name for router in fresh_routers(routers)] == ["before", "guarded", "after"]
     # The inner middleware still runs for the guarded router's handlers, and only there.
-    assert await _route(routers, "/admin") == ["refused"]
-    assert await _route(routers, "/a") == ["before"]
-    assert await _route(routers, "other") == ["after"]
+    for into_dispatcher in (False, True):
+        assert await _route(routers, "/admin", into_dispatcher=into_dispatcher) == ["refused"]
+        assert await _route(routers, "/a", into_dispatcher=into_dispatcher) == ["before"]
+        assert await _route(routers, "other", into_dispatcher=into_dispatcher) == ["after"]
 
 
 async def test_observer_filters_and_error_handlers_keep_a_router_apart() -> None:
@@ -124,10 +128,32 @@ async def test_the_app_dispatcher_joins_the_members_routers() -> None:
         clock=FixedClock(datetime(2027, 1, 9, tzinfo=UTC)),
     )
     dispatcher = build_dispatcher(app_context)
+    # The members' routers, joined, are the dispatcher's own handlers: tried first, as
+    # they were when they came first among its routers.
+    assert len(dispatcher.message.handlers) == 26
+    assert len(dispatcher.callback_query.handlers) == 20
     names = [router.name for router in dispatcher.sub_routers]
-    assert names[0] == "common+registration+profile+meetings+memoirs"
-    assert names[1:5] == ["admin", "memoir_review", "organisers", "planning"]
-    assert names[-1] == "calendar+fallback"
+    assert names == ["admin", "memoir_review", "organisers", "planning", "calendar+fallback"]
     # Two dispatchers in one process, as tests and the sandbox build them.
     assert [r.name for r in build_dispatcher(app_context).sub_routers] == names
     await engine.dispose()
+
+
+async def test_the_first_plain_group_goes_into_the_dispatcher_only_when_it_comes_first() -> None:
+    first, second = _recording("first", Command("a")), _recording("second")
+    dp = Dispatcher()
+    include_handler_routers(dp, [first, second])
+    assert len(dp.message.handlers) == 2 and not dp.sub_routers
+
+    guarded = _recording("guarded", Command("a"))
+    guarded.message.middleware(BaseMiddlewareThatPasses())
+    dp = Dispatcher()
+    include_handler_routers(dp, [guarded, first])
+    # The guarded router must still be tried first, so nothing goes into the dispatcher.
+    assert not dp.message.handlers
+    assert [router.name for router in dp.sub_routers] == ["guarded", "first"]
+
+
+class BaseMiddlewareThatPasses(BaseMiddleware):
+    async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        return await handler(event, data)
