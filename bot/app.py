@@ -20,6 +20,7 @@ from bot.middlewares import Throttle, UpdateContext
 from bot.response_models import pin_response_models
 from bot.routing import include_handler_routers
 from db.member_cache import MemberCache
+from handlers.album_receipts import AlbumReceipts
 
 
 @dataclass
@@ -59,6 +60,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
     dp["settings"] = ctx.settings
     dp["clock"] = ctx.clock
     dp["app"] = ctx
+    dp["album_receipts"] = AlbumReceipts()
 
     dp.update.outer_middleware(
         UpdateContext(

@@ -15,6 +15,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from bot.app import AppContext
 from bot.clock import Clock
 from db.members import promoted_organiser_ids
 from db.models import MediaFile, Meeting, Member, Memoir
+from handlers.album_receipts import AlbumReceipts, SendReceipt
 from handlers.filters import TypedAnswer
 from handlers.keyboards import Keyboard
 from handlers.replies import clip, show
@@ -181,6 +183,25 @@ def collect_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def album_receipt_text(photos: int, others: int) -> str:
+    if others:
+        saved = _("📎 Album saved. Files: {count}.").format(count=photos + others)
+    else:
+        saved = _("📷 Album saved. Photos: {count}.").format(count=photos)
+    return saved + " " + _("Send more, or press “Done”.")
+
+
+def album_receipt_sender(bot: Bot, i18n: I18n, locale: str) -> SendReceipt:
+    async def send(chat_id: int, photos: int, others: int) -> None:
+        # Sent after the update is over: the member's language is set again here.
+        with i18n.context(), i18n.use_locale(locale):
+            await bot.send_message(
+                chat_id, album_receipt_text(photos, others), reply_markup=collect_keyboard()
+            )
+
+    return send
+
+
 def accepted_kinds_text() -> str:
     return _(
         "I can keep text, voice notes, photos (an album too) and documents such as scans or PDFs. "
@@ -258,6 +279,8 @@ async def on_file(
     member: Member | None,
     app: AppContext,
     bot: Bot,
+    i18n: I18n,
+    album_receipts: AlbumReceipts,
 ) -> None:
     memoir = await _open_draft(message, state, session, member)
     if memoir is None:
@@ -290,6 +313,15 @@ async def on_file(
         telegram_file_id=item.file_id,
         telegram_file_unique_id=item.file_unique_id,
     )
+    if row is not None and not blob.demoted and message.media_group_id:
+        # One receipt for the whole album, once its last part has come (album_receipts.py).
+        album_receipts.saved(
+            message.chat.id,
+            message.media_group_id,
+            photo=blob.kind == KIND_PHOTO,
+            send=album_receipt_sender(bot, i18n, i18n.current_locale),
+        )
+        return
     if row is None:
         text = _("This file is already in your memoir.")
     elif blob.demoted:
