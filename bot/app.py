@@ -10,13 +10,14 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import make_error_handler
-from bot.middlewares import Throttle, UpdateContext
+from bot.middlewares import SharedTurns, Throttle, Turns, UpdateContext
 from bot.response_models import pin_response_models
 from bot.routing import include_handler_routers
 from db.member_cache import MemberCache
@@ -69,6 +70,8 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
             ctx.settings.admin_ids,
             ctx.member_cache,
             Throttle(ctx.settings.throttle_rate, ctx.settings.throttle_burst),
+            # Instances that share dialogue state in Redis also share whose turn it is.
+            SharedTurns(storage.redis) if isinstance(storage, RedisStorage) else Turns(),
         )
     )
 

@@ -12,6 +12,8 @@ anew for every update, and six layers were a measurable share of a button press
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -22,12 +24,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from redis.asyncio import Redis
+from redis.exceptions import LockError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import resolve_locale
 from bot.metrics import UPDATES
 from db.member_cache import MemberCache
 from db.members import member_and_role
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -121,6 +127,46 @@ class Turns:
         return len(self._queues)
 
 
+class SharedTurns(Turns):
+    """Turns across instances: this process's queue first, then a Redis lock per person.
+
+    Behind a load balancer, one person's double tap can reach two instances at once, and
+    both would act on the same dialogue step (two registrations, one failing). The Redis
+    lock lets one of them through at a time. Across instances the order is not guaranteed,
+    only that they take turns; the one that waited re-reads the dialogue state.
+    """
+
+    # A holder that dies frees the person after this long; a waiter gives up after WAIT.
+    LOCK_SECONDS = 60.0
+    WAIT_SECONDS = 30.0
+
+    def __init__(self, redis: Redis) -> None:
+        super().__init__()
+        self.redis = redis
+
+    @asynccontextmanager
+    async def turn(self, user_id: int) -> AsyncIterator[bool]:
+        async with super().turn(user_id) as waited_here:
+            lock = self.redis.lock(
+                f"harbin:turn:{user_id}",
+                timeout=self.LOCK_SECONDS,
+                sleep=0.02,
+                blocking_timeout=self.WAIT_SECONDS,
+            )
+            held = await lock.acquire(blocking=False)
+            waited_elsewhere = not held
+            if not held:
+                held = await lock.acquire()
+                if not held:  # handling it late beats dropping it
+                    log.warning("user %s: another instance kept their turn too long", user_id)
+            try:
+                yield waited_here or waited_elsewhere
+            finally:
+                if held:
+                    with contextlib.suppress(LockError):  # expired meanwhile: nothing to free
+                        await lock.release()
+
+
 def session_was_used(session: AsyncSession) -> bool:
     # Most updates never touch the database (the member comes from the cache); closing an
     # unused session would still cost a greenlet round trip.
@@ -161,13 +207,14 @@ class UpdateContext(BaseMiddleware):
         admin_ids: frozenset[int],
         member_cache: MemberCache | None,
         throttle: Throttle,
+        turns: Turns | None = None,
     ) -> None:
         self.sessions = SpareSessions(session_factory)
         self.i18n = i18n
         self.admin_ids = admin_ids
         self.member_cache = member_cache
         self.throttle = throttle
-        self.turns = Turns()
+        self.turns = turns if turns is not None else Turns()  # (an idle one has len 0)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)

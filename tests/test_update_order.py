@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
 
-from bot.middlewares import Turns
+import pytest
+from aiogram import Dispatcher
+from aiogram.fsm.storage.redis import RedisStorage
+from redis.asyncio import Redis
+
+from bot.app import AppContext, build_dispatcher
+from bot.clock import FixedClock
+from bot.config import load_settings
+from bot.i18n import build_i18n
+from bot.middlewares import SharedTurns, Turns, UpdateContext
+from db.engine import create_engine, create_session_factory
 from tests.club import Club
 
 
@@ -86,3 +100,85 @@ async def test_a_turn_says_whether_it_waited_for_an_earlier_update() -> None:
 
     await asyncio.gather(update("first"), update("second"))
     assert seen == {"first": False, "second": True}
+
+
+# ---------------------------------------------------------------- across instances (Redis)
+
+
+@pytest.fixture
+async def two_instances() -> AsyncIterator[tuple[SharedTurns, SharedTurns]]:
+    """Two instances' turns over one Redis, as two webhook processes would have them."""
+    clients = [Redis.from_url(os.environ["TEST_REDIS_URL"]) for _ in range(2)]
+    try:
+        await clients[0].delete(*(f"harbin:turn:{user_id}" for user_id in (51, 52, 53)))
+        yield SharedTurns(clients[0]), SharedTurns(clients[1])
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+@pytest.mark.redis
+async def test_two_instances_take_turns_for_one_person(
+    two_instances: tuple[SharedTurns, SharedTurns],
+) -> None:
+    one, two = two_instances
+    log: list[str] = []
+    waited: dict[str, bool] = {}
+
+    async def update(turns: SharedTurns, user_id: int, name: str, pause: float) -> None:
+        async with turns.turn(user_id) as did_wait:
+            waited[name] = did_wait
+            log.append(f"{name} starts")
+            await asyncio.sleep(pause)
+            log.append(f"{name} ends")
+
+    first = asyncio.create_task(update(one, 51, "press on one", 0.3))
+    await asyncio.sleep(0.05)  # the first press holds the person's turn
+    await asyncio.gather(
+        update(two, 51, "press on two", 0.0),  # the double tap, on the other instance
+        update(two, 52, "someone else", 0.0),  # need not wait for anybody
+    )
+    await first
+    assert log.index("someone else ends") < log.index("press on one ends")
+    assert log.index("press on one ends") < log.index("press on two starts")
+    # The one that waited re-reads the dialogue state before its handler runs.
+    assert waited == {"press on one": False, "press on two": True, "someone else": False}
+    assert await one.redis.exists("harbin:turn:51") == 0  # freed, not left to expire
+
+
+@pytest.mark.redis
+async def test_a_failing_update_frees_the_shared_turn(
+    two_instances: tuple[SharedTurns, SharedTurns],
+) -> None:
+    one, two = two_instances
+    with pytest.raises(RuntimeError):
+        async with one.turn(53):
+            raise RuntimeError("boom")
+    async with asyncio.timeout(1), two.turn(53) as waited:
+        assert not waited
+
+
+async def test_the_app_shares_turns_only_when_dialogues_live_in_redis(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    engine = create_engine(settings.database_url)
+    ctx = AppContext(
+        settings=settings,
+        session_factory=create_session_factory(engine),
+        i18n=build_i18n("en"),
+        clock=FixedClock(datetime(2027, 1, 9, tzinfo=UTC)),
+    )
+    redis = Redis.from_url("redis://127.0.0.1:9/0")  # never connected here
+    try:
+        in_memory = _update_context(build_dispatcher(ctx))
+        shared = _update_context(build_dispatcher(ctx, RedisStorage(redis)))
+        assert type(in_memory.turns) is Turns
+        assert isinstance(shared.turns, SharedTurns) and shared.turns.redis is redis
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+def _update_context(dispatcher: Dispatcher) -> UpdateContext:
+    return next(m for m in dispatcher.update.outer_middleware if isinstance(m, UpdateContext))
