@@ -96,10 +96,22 @@ class LoopSideConnection(aiosqlite.Connection):
 
     # Set by the engine once the connection is in WAL mode; until then nothing runs in place.
     wal = False
+    # Calls handed to the worker thread, and calls it has finished; each counter is written
+    # by one thread only. While they differ, the worker may still be inside SQLite (even if
+    # the coroutine that waited for it was cancelled), and a call made in place would wait
+    # for SQLite's connection mutex on the loop's thread. So then everything queues behind.
+    _handed_over = 0
+    _finished = 0
 
     async def _execute(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         connection = self._connection
-        if self.wal and self._running and connection is not None and not kwargs:
+        if (
+            self.wal
+            and self._running
+            and connection is not None
+            and not kwargs
+            and self._handed_over == self._finished
+        ):
             where = placement(fn, args, connection)
             if where is Placement.IN_PLACE:
                 return fn(*args)
@@ -111,7 +123,15 @@ class LoopSideConnection(aiosqlite.Connection):
                         raise
                     # Another writer holds the lock; the statement changed nothing. Wait
                     # for the lock on the worker thread, with the usual busy timeout.
-        return await super()._execute(fn, *args, **kwargs)
+        self._handed_over += 1
+        return await super()._execute(self._counted, fn, *args, **kwargs)
+
+    def _counted(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Runs on the worker thread."""
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self._finished += 1
 
 
 def open_connection(database: str, **kwargs: Any) -> LoopSideConnection:

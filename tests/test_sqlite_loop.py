@@ -21,6 +21,7 @@ from db.sqlite_loop import (
     Placement,
     call_without_waiting,
     is_lock_wait,
+    open_connection,
     placement,
     statement_placement,
 )
@@ -109,7 +110,9 @@ def worker_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     original = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(getattr(fn, "__name__", repr(fn)))
+        # LoopSideConnection hands over its own wrapper with the real call as first argument.
+        real = args[0] if getattr(fn, "__name__", "") == "_counted" else fn
+        calls.append(getattr(real, "__name__", repr(real)))
         return await original(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
@@ -213,3 +216,44 @@ async def test_a_connection_not_in_wal_mode_keeps_every_call_on_the_worker(
             assert "execute" in worker_calls and "close" in worker_calls
     finally:
         await engine.dispose()
+
+
+async def test_while_the_worker_is_inside_sqlite_nothing_runs_in_place(tmp_path: Path) -> None:
+    """A write waits for another process's lock on the worker thread, and the coroutine that
+    awaited it is cancelled (a timeout, a shutdown). The worker is still inside SQLite, so the
+    ROLLBACK that follows must queue behind it there, not wait on the loop's thread."""
+    path = tmp_path / "busy.sqlite3"
+    other_process = sqlite3.connect(path, isolation_level=None)
+    other_process.execute("PRAGMA journal_mode=WAL")
+    other_process.execute("CREATE TABLE t (x INTEGER)")
+    connection = await open_connection(str(path))
+    try:
+        connection.wal = True
+        other_process.execute("BEGIN IMMEDIATE")
+        write = asyncio.create_task(connection.execute("INSERT INTO t VALUES (1)"))
+        await asyncio.sleep(0.1)  # tried in place, failed at once, now waiting on the worker
+        write.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await write
+
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        rollback = asyncio.create_task(connection.rollback())
+        await asyncio.sleep(0.3)
+        assert not rollback.done()  # queued behind the waiting INSERT...
+        assert ticks >= 10  # ...while the loop went on
+        other_process.execute("COMMIT")
+        await asyncio.wait_for(rollback, 5)
+        ticker.cancel()
+        # The INSERT went through once the lock was free, and the rollback undid it.
+        assert await (await connection.execute("SELECT count(*) FROM t")).fetchall() == [(0,)]
+    finally:
+        await connection.close()
+        other_process.close()
