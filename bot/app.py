@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import make_error_handler
-from bot.middlewares import SharedTurns, Throttle, Turns, UpdateContext
+from bot.middlewares import SharedThrottle, SharedTurns, Throttle, Turns, UpdateContext
 from bot.response_models import pin_response_models
 from bot.routing import include_handler_routers
 from db.member_cache import MemberCache
@@ -39,6 +39,14 @@ def create_bot(token: str, api_base: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
     # Plain text everywhere: member-typed names never break an HTML parse.
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=None))
+
+
+def _per_person_limits(settings: Settings, storage: BaseStorage | None) -> tuple[Throttle, Turns]:
+    """Flood control and turns: shared by the instances that share dialogue state in Redis."""
+    rate, burst = settings.throttle_rate, settings.throttle_burst
+    if isinstance(storage, RedisStorage):
+        return SharedThrottle(storage.redis, rate, burst), SharedTurns(storage.redis)
+    return Throttle(rate, burst), Turns()
 
 
 def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
@@ -69,9 +77,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
             ctx.i18n,
             ctx.settings.admin_ids,
             ctx.member_cache,
-            Throttle(ctx.settings.throttle_rate, ctx.settings.throttle_burst),
-            # Instances that share dialogue state in Redis also share whose turn it is.
-            SharedTurns(storage.redis) if isinstance(storage, RedisStorage) else Turns(),
+            *_per_person_limits(ctx.settings, storage),
         )
     )
 

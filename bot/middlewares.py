@@ -25,7 +25,7 @@ from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import resolve_locale
@@ -86,11 +86,55 @@ class Throttle:
         self._buckets[user_id] = (tokens, now, True)
         return False, not warned
 
+    async def check(self, user_id: int) -> tuple[bool, bool]:
+        """Returns (allowed, should_warn); see `allow`."""
+        return self.allow(user_id)
+
     @staticmethod
     async def warn(bot: Bot, user_id: int) -> None:
         await bot.send_message(
             user_id, _("You are sending messages very fast. Please wait a moment.")
         )
+
+
+class SharedThrottle(Throttle):
+    """The same bucket per person, kept in Redis: instances share it, so a flood spread
+    over several of them is still one flood. Redis's clock times it, not the instances'.
+    If Redis cannot be reached, this process's own bucket decides."""
+
+    # One round trip, atomic: refill by the time passed, take a token or note the refusal.
+    _BUCKET = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'last', 'warned')
+local tokens = math.min(burst, (tonumber(state[1]) or burst) + (t - (tonumber(state[2]) or t)) * rate)
+local allowed, warn, warned = 0, 0, state[3] == '1'
+if tokens >= 1 then
+    tokens, allowed, warned = tokens - 1, 1, false
+elseif not warned then
+    warn, warned = 1, true
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'last', tostring(t),
+           'warned', warned and '1' or '0')
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return {allowed, warn}
+"""
+
+    def __init__(self, redis: Redis, rate_per_sec: float = 4.0, burst: int = 8) -> None:
+        super().__init__(rate_per_sec, burst)
+        self.redis = redis
+        self._bucket = redis.register_script(self._BUCKET)
+
+    async def check(self, user_id: int) -> tuple[bool, bool]:
+        try:
+            allowed, warn = await self._bucket(
+                keys=[f"harbin:flood:{user_id}"], args=[self.rate, self.burst]
+            )
+        except (RedisError, OSError) as exc:
+            log.warning("flood control falls back to this process: %s", exc)
+            return self.allow(user_id)
+        return bool(allowed), bool(warn)
 
 
 class Turns:
@@ -254,7 +298,7 @@ class UpdateContext(BaseMiddleware):
         data["i18n"] = self.i18n
         with self.i18n.context(), self.i18n.use_locale(locale):
             if user is not None:
-                allowed, warn = self.throttle.allow(user.id)
+                allowed, warn = await self.throttle.check(user.id)
                 if not allowed:
                     if warn:
                         await self.throttle.warn(data["bot"], user.id)

@@ -17,7 +17,7 @@ from bot.app import AppContext, build_dispatcher
 from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.i18n import build_i18n
-from bot.middlewares import SharedTurns, Turns, UpdateContext
+from bot.middlewares import SharedThrottle, SharedTurns, Throttle, Turns, UpdateContext
 from db.engine import create_engine, create_session_factory
 from tests.club import Club
 
@@ -173,8 +173,9 @@ async def test_the_app_shares_turns_only_when_dialogues_live_in_redis(
     try:
         in_memory = _update_context(build_dispatcher(ctx))
         shared = _update_context(build_dispatcher(ctx, RedisStorage(redis)))
-        assert type(in_memory.turns) is Turns
+        assert type(in_memory.turns) is Turns and type(in_memory.throttle) is Throttle
         assert isinstance(shared.turns, SharedTurns) and shared.turns.redis is redis
+        assert isinstance(shared.throttle, SharedThrottle) and shared.throttle.redis is redis
     finally:
         await redis.aclose()
         await engine.dispose()
@@ -182,3 +183,37 @@ async def test_the_app_shares_turns_only_when_dialogues_live_in_redis(
 
 def _update_context(dispatcher: Dispatcher) -> UpdateContext:
     return next(m for m in dispatcher.update.outer_middleware if isinstance(m, UpdateContext))
+
+
+@pytest.mark.redis
+async def test_a_flood_spread_over_two_instances_is_one_flood() -> None:
+    clients = [Redis.from_url(os.environ["TEST_REDIS_URL"]) for _ in range(2)]
+    try:
+        await clients[0].delete("harbin:flood:61", "harbin:flood:62")
+        one, two = (SharedThrottle(client, rate_per_sec=0.01, burst=3) for client in clients)
+        # Three messages pass wherever they land; the fourth is refused, with one warning
+        # for the burst however many instances refuse it.
+        assert [await one.check(61), await two.check(61), await one.check(61)] == [
+            (True, False)
+        ] * 3
+        assert await two.check(61) == (False, True)
+        assert await one.check(61) == (False, False)
+        assert await two.check(62) == (True, False)  # someone else has their own bucket
+        ttl = await clients[0].ttl("harbin:flood:61")
+        assert 0 < ttl <= 301  # kept no longer than it takes to refill
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def test_without_redis_the_flood_control_of_the_process_decides() -> None:
+    redis = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.5)  # nobody there
+    try:
+        throttle = SharedThrottle(redis, rate_per_sec=0.01, burst=2)
+        assert [await throttle.check(5) for _ in range(3)] == [
+            (True, False),
+            (True, False),
+            (False, True),
+        ]
+    finally:
+        await redis.aclose()
