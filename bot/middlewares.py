@@ -74,10 +74,14 @@ class Throttle:
         self.rate = rate_per_sec
         self.burst = burst
         self._buckets: dict[int, tuple[float, float, bool]] = {}
+        self._refill_seconds = burst / rate_per_sec
+        self._next_sweep = 0.0
 
     def allow(self, user_id: int, now: float | None = None) -> tuple[bool, bool]:
         """Returns (allowed, should_warn)."""
         now = time.monotonic() if now is None else now
+        if now >= self._next_sweep:
+            self._forget_full_buckets(now)
         tokens, last, warned = self._buckets.get(user_id, (float(self.burst), now, False))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)
         if tokens >= 1.0:
@@ -85,6 +89,16 @@ class Throttle:
             return True, False
         self._buckets[user_id] = (tokens, now, True)
         return False, not warned
+
+    def _forget_full_buckets(self, now: float) -> None:
+        # A bucket left alone for a whole refill is full again, the same as no bucket: without
+        # this sweep (once per refill time) everyone who ever wrote would keep an entry.
+        cutoff = now - self._refill_seconds
+        self._buckets = {key: b for key, b in self._buckets.items() if b[1] > cutoff}
+        self._next_sweep = now + self._refill_seconds
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     async def check(self, user_id: int) -> tuple[bool, bool]:
         """Returns (allowed, should_warn); see `allow`."""

@@ -217,3 +217,21 @@ async def test_without_redis_the_flood_control_of_the_process_decides() -> None:
         ]
     finally:
         await redis.aclose()
+
+
+def test_flood_control_forgets_buckets_that_have_refilled() -> None:
+    throttle = Throttle(rate_per_sec=1.0, burst=2)  # refills in 2 s
+    assert throttle.allow(1, now=100.0) == (True, False)
+    assert throttle.allow(1, now=100.0) == (True, False)
+    assert throttle.allow(1, now=100.0) == (False, True)
+    assert throttle.allow(2, now=101.0) == (True, False)
+    assert len(throttle) == 2
+    # Long after: both buckets are full again, so they are dropped, and nothing changes
+    # for their owners: a full burst, and a new warning for a new flood.
+    assert throttle.allow(3, now=200.0) == (True, False)
+    assert len(throttle) == 1
+    assert [throttle.allow(1, now=200.0) for _ in range(3)] == [
+        (True, False),
+        (True, False),
+        (False, True),
+    ]
