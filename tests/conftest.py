@@ -43,3 +43,27 @@ async def club(tmp_path):  # type: ignore[no-untyped-def]
 
     async with running_club(tmp_path) as running:
         yield running
+
+
+@pytest.fixture
+async def unconnected_app_context():  # type: ignore[no-untyped-def]
+    """An AppContext for building a dispatcher: its in-memory database is never connected."""
+    from datetime import UTC, datetime
+
+    from bot.app import AppContext
+    from bot.clock import FixedClock
+    from bot.config import load_settings
+    from bot.i18n import build_i18n
+    from db.engine import create_engine, create_session_factory
+
+    url = "sqlite+aiosqlite:///:memory:"
+    engine = create_engine(url)
+    try:
+        yield AppContext(
+            settings=load_settings(_env_file=None, database_url=url, default_locale="ru"),
+            session_factory=create_session_factory(engine),
+            i18n=build_i18n("ru"),
+            clock=FixedClock(datetime(2027, 1, 9, tzinfo=UTC)),
+        )
+    finally:
+        await engine.dispose()

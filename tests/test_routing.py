@@ -12,11 +12,7 @@ from aiogram.filters import Command
 from aiogram.types import Message, Update
 
 from bot.app import AppContext, build_dispatcher
-from bot.clock import FixedClock
-from bot.config import load_settings
-from bot.i18n import build_i18n
 from bot.routing import fresh_routers, include_handler_routers
-from db.engine import create_engine, create_session_factory
 
 BOT = Bot("123456:routing-test-token")
 
@@ -119,14 +115,10 @@ def test_a_router_with_sub_routers_is_refused() -> None:
         fresh_routers([parent])
 
 
-async def test_the_app_dispatcher_joins_the_members_routers() -> None:
-    engine = create_engine("sqlite+aiosqlite:///:memory:")  # never connected here
-    app_context = AppContext(
-        settings=load_settings(_env_file=None, database_url="sqlite+aiosqlite:///:memory:"),
-        session_factory=create_session_factory(engine),
-        i18n=build_i18n("ru"),
-        clock=FixedClock(datetime(2027, 1, 9, tzinfo=UTC)),
-    )
+async def test_the_app_dispatcher_joins_the_members_routers(
+    unconnected_app_context: AppContext,
+) -> None:
+    app_context = unconnected_app_context
     dispatcher = build_dispatcher(app_context)
     # The members' routers, joined, are the dispatcher's own handlers: tried first, as
     # they were when they came first among its routers.
@@ -136,7 +128,6 @@ async def test_the_app_dispatcher_joins_the_members_routers() -> None:
     assert names == ["admin", "memoir_review", "organisers", "planning", "calendar+fallback"]
     # Two dispatchers in one process, as tests and the sandbox build them.
     assert [r.name for r in build_dispatcher(app_context).sub_routers] == names
-    await engine.dispose()
 
 
 async def test_the_first_plain_group_goes_into_the_dispatcher_only_when_it_comes_first() -> None:

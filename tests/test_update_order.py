@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from aiogram import Dispatcher
@@ -14,11 +12,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
 from bot.app import AppContext, build_dispatcher
-from bot.clock import FixedClock
-from bot.config import load_settings
-from bot.i18n import build_i18n
 from bot.middlewares import SharedThrottle, SharedTurns, Throttle, Turns, UpdateContext
-from db.engine import create_engine, create_session_factory
 from tests.club import Club
 
 
@@ -159,16 +153,9 @@ async def test_a_failing_update_frees_the_shared_turn(
 
 
 async def test_the_app_shares_turns_only_when_dialogues_live_in_redis(
-    tmp_path: Path,
+    unconnected_app_context: AppContext,
 ) -> None:
-    settings = load_settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db")
-    engine = create_engine(settings.database_url)
-    ctx = AppContext(
-        settings=settings,
-        session_factory=create_session_factory(engine),
-        i18n=build_i18n("en"),
-        clock=FixedClock(datetime(2027, 1, 9, tzinfo=UTC)),
-    )
+    ctx = unconnected_app_context
     redis = Redis.from_url("redis://127.0.0.1:9/0")  # never connected here
     try:
         in_memory = _update_context(build_dispatcher(ctx))
@@ -178,7 +165,6 @@ async def test_the_app_shares_turns_only_when_dialogues_live_in_redis(
         assert isinstance(shared.throttle, SharedThrottle) and shared.throttle.redis is redis
     finally:
         await redis.aclose()
-        await engine.dispose()
 
 
 def _update_context(dispatcher: Dispatcher) -> UpdateContext:
