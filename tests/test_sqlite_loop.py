@@ -103,6 +103,22 @@ async def _engine(tmp_path: Path):  # type: ignore[no-untyped-def]
     return create_engine(url)
 
 
+class LoopTicks:
+    """Counts 10 ms ticks of the event loop: if the loop is blocked, the count stops."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task = asyncio.create_task(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            self.count += 1
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
 @pytest.fixture
 def worker_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the calls that went to aiosqlite's worker thread."""
@@ -170,15 +186,7 @@ async def test_waiting_for_another_process_lock_does_not_stop_the_loop(
         other_process.execute("BEGIN IMMEDIATE")  # takes the write lock and keeps it
         other_process.execute("UPDATE members SET name = name")
 
-        ticks = 0
-
-        async def tick() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        ticker = asyncio.create_task(tick())
+        ticks = LoopTicks()
 
         async def register() -> None:
             async with sessions() as session:
@@ -188,13 +196,13 @@ async def test_waiting_for_another_process_lock_does_not_stop_the_loop(
         writer = asyncio.create_task(register())
         await asyncio.sleep(0.4)
         assert not writer.done()  # still waiting for the lock...
-        assert ticks >= 10  # ...and the loop kept running meanwhile
+        assert ticks.count >= 10  # ...and the loop kept running meanwhile
         async with sessions() as session:  # a reader is not held up by either writer
             assert await session.scalar(select(func.count()).select_from(Member)) == 0
         other_process.execute("COMMIT")
         await asyncio.wait_for(writer, 5)
         assert "execute" in worker_calls  # the INSERT waited on the worker thread
-        ticker.cancel()
+        ticks.stop()
         async with sessions() as session:
             assert await session.scalar(select(Member.name).where(Member.telegram_id == 5)) == "Li"
     finally:
@@ -236,22 +244,14 @@ async def test_while_the_worker_is_inside_sqlite_nothing_runs_in_place(tmp_path:
         with pytest.raises(asyncio.CancelledError):
             await write
 
-        ticks = 0
-
-        async def tick() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        ticker = asyncio.create_task(tick())
+        ticks = LoopTicks()
         rollback = asyncio.create_task(connection.rollback())
         await asyncio.sleep(0.3)
         assert not rollback.done()  # queued behind the waiting INSERT...
-        assert ticks >= 10  # ...while the loop went on
+        assert ticks.count >= 10  # ...while the loop went on
         other_process.execute("COMMIT")
         await asyncio.wait_for(rollback, 5)
-        ticker.cancel()
+        ticks.stop()
         # The INSERT went through once the lock was free, and the rollback undid it.
         assert await (await connection.execute("SELECT count(*) FROM t")).fetchall() == [(0,)]
     finally:
