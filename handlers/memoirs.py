@@ -183,12 +183,15 @@ def collect_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def and_send_more(saved: str) -> str:
+    """A part's receipt, with the invitation that goes with the collect keyboard."""
+    return saved + " " + _("Send more, or press “Done”.")
+
+
 def album_receipt_text(photos: int, others: int) -> str:
     if others:
-        saved = _("📎 Album saved. Files: {count}.").format(count=photos + others)
-    else:
-        saved = _("📷 Album saved. Photos: {count}.").format(count=photos)
-    return saved + " " + _("Send more, or press “Done”.")
+        return and_send_more(_("📎 Album saved. Files: {count}.").format(count=photos + others))
+    return and_send_more(_("📷 Album saved. Photos: {count}.").format(count=photos))
 
 
 def album_receipt_sender(bot: Bot, i18n: I18n, locale: str) -> SendReceipt:
@@ -332,9 +335,7 @@ async def on_file(
         text = _("🎙 Recording saved.")
     else:
         text = _("📄 Document saved.")
-    await message.answer(
-        text + " " + _("Send more, or press “Done”."), reply_markup=collect_keyboard()
-    )
+    await message.answer(and_send_more(text), reply_markup=collect_keyboard())
 
 
 @router.message(StateFilter(MemoSt.collect), TypedAnswer())
@@ -349,10 +350,7 @@ async def on_text(
     if memoir is None:
         return
     await records.add_text(session, memoir, text)
-    await message.answer(
-        _("✍️ Text saved.") + " " + _("Send more, or press “Done”."),
-        reply_markup=collect_keyboard(),
-    )
+    await message.answer(and_send_more(_("✍️ Text saved.")), reply_markup=collect_keyboard())
 
 
 @router.message(StateFilter(MemoSt.collect), NotACommand())
