@@ -15,8 +15,8 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_
 from db.models import Meeting, Member, OutboxMessage
+from ground.i18n import N_
 
 KIND_PREFIX = "memoir_prompt:"
 

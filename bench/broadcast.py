@@ -36,15 +36,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.seed import seed_members
-from bot.clock import Clock
-from bot.config import load_settings
 from bot.runner import open_app
-from bot.sandbox.fake_api import FakeBotAPI
 from db.models import OutboxMessage
-from scheduling import outbox
-from scheduling.broadcasts import broadcast_progress, queue_broadcast
-from scheduling.delivery import Delivery, DeliveryReport
-from scheduling.pacer import Pacer
+from ground.clock import Clock
+from ground.settings import load_settings
+from sandbox.fake_api import FakeBotAPI
+from scheduling.delivery import outbox
+from scheduling.delivery.broadcasts import broadcast_progress, queue_broadcast
+from scheduling.delivery.pacer import Pacer
+from scheduling.delivery.sending import Delivery, DeliveryReport
 
 TOKEN = "123456:BENCH-token-for-the-fake-api"
 REF = "bench"

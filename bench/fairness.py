@@ -28,16 +28,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scheduling import policies  # noqa: E402
-from scheduling.cost import Window  # noqa: E402
-from scheduling.ledger import record_meeting  # noqa: E402
-from scheduling.metrics import FairnessMetrics, run_metrics  # noqa: E402
-from scheduling.months import YearMonth  # noqa: E402
-from scheduling.plan import run as run_planner  # noqa: E402
-from scheduling.planner import plan_month  # noqa: E402
-from scheduling.problem import PlannerSettings  # noqa: E402
-from scheduling.roster import Member, group_members, load_roster  # noqa: E402
-from scheduling.slots import Rules  # noqa: E402
+from scheduling.planner import policies  # noqa: E402
+from scheduling.planner.cli import run as run_planner  # noqa: E402
+from scheduling.planner.cost import Window  # noqa: E402
+from scheduling.planner.ledger import record_meeting  # noqa: E402
+from scheduling.planner.metrics import FairnessMetrics, run_metrics  # noqa: E402
+from scheduling.planner.month_plan import plan_month  # noqa: E402
+from scheduling.planner.months import YearMonth  # noqa: E402
+from scheduling.planner.problem import PlannerSettings  # noqa: E402
+from scheduling.planner.roster import Member, group_members, load_roster  # noqa: E402
+from scheduling.planner.slots import Rules  # noqa: E402
 
 DEFAULT_ROSTER = REPO.parent / "shared" / "data" / "roster-60.csv"
 DOCS = REPO / "docs" / "benchmarks.md"

@@ -41,10 +41,10 @@ NOW = datetime(2027, 1, 9, 11, 32, tzinfo=UTC)
 
 async def _seed(url: str, meetings: int) -> str:
     from db.engine import create_engine, create_session_factory
-    from db.feeds import ensure_token
     from db.migrate import upgrade_to_head
     from db.models import Member
-    from scheduling.meetings import create_meeting, set_link
+    from scheduling.feeds.store import ensure_token
+    from scheduling.meetings.lifecycle import create_meeting, set_link
 
     await upgrade_to_head(url)
     engine = create_engine(url)
@@ -71,12 +71,12 @@ async def _seed(url: str, meetings: int) -> str:
 
 
 async def _serve(conn: Any, meetings: int) -> None:
-    from bot.app import AppContext
-    from bot.clock import FixedClock
-    from bot.config import load_settings
-    from bot.i18n import build_i18n
-    from bot.web import FEEDS_KEY, build_web_app, start_web
     from db.engine import create_engine, create_session_factory
+    from ground.clock import FixedClock
+    from ground.context import AppContext
+    from ground.settings import load_settings
+    from handlers.i18n import build_i18n
+    from web.feeds import FEEDS_KEY, build_web_app, start_web
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-feed-"))
     url = f"sqlite+aiosqlite:///{tmp / 'club.sqlite3'}"
@@ -176,7 +176,7 @@ async def _client(info: dict[str, Any], args: argparse.Namespace) -> dict[str, f
 def _render_time(meetings: int, repeats: int) -> tuple[float, int]:
     from types import SimpleNamespace
 
-    from scheduling.calendar_feed import render_calendar
+    from scheduling.feeds.calendar import render_calendar
 
     rows = [
         SimpleNamespace(

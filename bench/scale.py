@@ -35,10 +35,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bench.seed import seed_members
-from bot.sandbox.fake_api import FakeBotAPI
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from db.models import Member, OutboxMessage
+from sandbox.fake_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:scale-bench-token"

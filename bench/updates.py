@@ -57,11 +57,11 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.config import Settings, load_settings
 from bot.response_models import pin_response_models
 from bot.runner import RunningApp, open_app
 from db.models import Member
+from ground.clock import FixedClock
+from ground.settings import Settings, load_settings
 from handlers.callbacks import RegCb
 
 TOKEN = "123456:BENCH-token-for-the-recording-session"

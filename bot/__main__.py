@@ -13,7 +13,7 @@ import contextlib
 import logging
 import sys
 
-from bot.config import Settings, SettingsError, load_settings
+from ground.settings import Settings, SettingsError, load_settings
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -46,11 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backup":
         from pathlib import Path
 
-        from bot.backup import run_backup
+        from db.backup import run_backup
 
         return run_backup(settings.database_url, Path(args.path) if args.path else None)
     if args.command == "sandbox" or not settings.has_token:
-        from bot.sandbox.run import run_sandbox
+        from bot.sandbox import run_sandbox
 
         _configure_logging(settings, quiet=True)
         with contextlib.suppress(KeyboardInterrupt):

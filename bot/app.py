@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -11,28 +9,15 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.errors import make_error_handler
-from bot.middlewares import SharedThrottle, SharedTurns, Throttle, Turns, UpdateContext
 from bot.response_models import pin_response_models
 from bot.routing import include_handler_routers
-from db.member_cache import MemberCache
+from db.engine import member_cache_of
+from ground.context import AppContext
+from ground.settings import Settings
 from handlers.album_receipts import AlbumReceipts
-
-
-@dataclass
-class AppContext:
-    """What handlers and jobs share; passed to the dispatcher as workflow data."""
-
-    settings: Settings
-    session_factory: async_sessionmaker[AsyncSession]
-    i18n: I18n
-    clock: Clock
-    member_cache: MemberCache | None = None
+from handlers.errors import make_error_handler
+from handlers.middlewares import SharedThrottle, SharedTurns, Throttle, Turns, UpdateContext
 
 
 def create_bot(token: str, api_base: str) -> Bot:
@@ -76,7 +61,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
             ctx.session_factory,
             ctx.i18n,
             ctx.settings.admin_ids,
-            ctx.member_cache,
+            member_cache_of(ctx.session_factory),
             *_per_person_limits(ctx.settings, storage),
         )
     )

@@ -21,24 +21,25 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from archive.check import check_media
 from archive.storage import MediaStore
-from bot.app import AppContext, build_dispatcher, create_bot
-from bot.clock import Clock
-from bot.commands import publish_member_menus, publish_organiser_menu
-from bot.config import Settings
-from bot.health import HEALTH_KEY
-from bot.i18n import build_i18n
-from bot.web import build_web_app, start_web
+from bot.app import build_dispatcher, create_bot
 from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
-from db.feeds import DATA_VERSION
 from db.member_cache import Announcer, MemberCache, RedisInvalidations
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head
-from scheduling import places
-from scheduling.delivery import Delivery
-from scheduling.jobs import build_scheduler
-from scheduling.outbox import release_claims
-from scheduling.pacer import Pacer
+from ground.clock import Clock
+from ground.context import AppContext
+from ground.settings import Settings
+from handlers.commands import publish_member_menus, publish_organiser_menu
+from handlers.i18n import build_i18n
+from scheduling.delivery.jobs import build_scheduler
+from scheduling.delivery.outbox import release_claims
+from scheduling.delivery.pacer import Pacer
+from scheduling.delivery.sending import Delivery
+from scheduling.feeds.store import DATA_VERSION
+from scheduling.geo import places
+from web.feeds import build_web_app, start_web
+from web.health import HEALTH_KEY
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,6 @@ async def open_app(
     ctx = AppContext(
         settings=settings,
         session_factory=create_session_factory(engine, member_cache, Announcer(invalidations)),
-        member_cache=member_cache,
         i18n=build_i18n(settings.default_locale),
         clock=clock or Clock(),
     )

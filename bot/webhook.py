@@ -17,7 +17,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 
-from bot import metrics
+from ground import metrics
 
 log = logging.getLogger(__name__)
 

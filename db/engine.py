@@ -92,3 +92,9 @@ def create_session_factory(
         expire_on_commit=False,
         info=info,
     )
+
+
+def member_cache_of(factory: async_sessionmaker[AsyncSession]) -> MemberCache | None:
+    """The member cache the factory's sessions keep in step, if any."""
+    cache = factory.kw.get("info", {}).get("member_cache")
+    return cache if isinstance(cache, MemberCache) else None

@@ -45,7 +45,7 @@ async def upgrade_to_head(url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot.config import SettingsError, load_settings
+    from ground.settings import SettingsError, load_settings
 
     args = sys.argv[1:] if argv is None else argv
     if args:

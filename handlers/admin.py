@@ -23,9 +23,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.commands import publish_organiser_menu
-from bot.config import Settings
 from db.members import (
     demote_organiser,
     get_member,
@@ -42,10 +39,13 @@ from db.stats import (
     member_page,
     recent_meeting_stats,
 )
+from ground.clock import Clock
+from ground.settings import Settings
+from handlers.commands import publish_organiser_menu
 from handlers.filters import Forwarded
 from handlers.keyboards import Keyboard
 from handlers.replies import TELEGRAM_TEXT_LIMIT, clip, show
-from scheduling import localtime, places
+from scheduling.geo import localtime, places
 
 log = logging.getLogger(__name__)
 

@@ -10,15 +10,15 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.web import feed_urls
-from db.feeds import ensure_token, reset_token
 from db.models import Member
+from ground.clock import Clock
+from ground.settings import Settings
 from handlers.keyboards import Keyboard
 from handlers.replies import ensure_registered
-from scheduling.calendar_feed import render_calendar, single_event_filename
-from scheduling.meetings import next_meeting
+from scheduling.feeds.calendar import render_calendar, single_event_filename
+from scheduling.feeds.store import ensure_token, reset_token
+from scheduling.meetings.lifecycle import next_meeting
+from web.feeds import feed_urls
 
 router = Router(name="calendar")
 

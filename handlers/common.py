@@ -8,8 +8,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-from bot.commands import ORGANISER_COMMANDS
 from db.models import Member
+from handlers.commands import ORGANISER_COMMANDS
 
 router = Router(name="common")
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from aiogram.utils.i18n import gettext as _
 
 from db.models import Member
-from scheduling import localtime, places
+from scheduling.geo import localtime, places
 
 
 @dataclass(frozen=True)

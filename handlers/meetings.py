@@ -9,13 +9,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.i18n import N_
 from db.models import Meeting, Member
+from ground.clock import Clock
+from ground.i18n import N_
 from handlers.callbacks import AttendCb, RsvpCb
 from handlers.replies import ensure_registered, show
-from scheduling.meetings import MeetingError, next_meeting, record_attendance, record_rsvp
-from scheduling.notices import meeting_details, rsvp_markup
+from scheduling.meetings.lifecycle import MeetingError, next_meeting, record_attendance, record_rsvp
+from scheduling.meetings.notices import meeting_details, rsvp_markup
 
 router = Router(name="meetings")
 

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import memoirs as records
 from archive.export import ExportLabels, build_export
-from bot.app import AppContext
-from bot.clock import Clock
 from db.models import Memoir
+from ground.clock import Clock
+from ground.context import AppContext
 from handlers.admin import OrganisersOnly
 from handlers.filters import TypedAnswer
 from handlers.keyboards import Keyboard

@@ -24,10 +24,10 @@ from archive import memoirs as records
 from archive import prompts
 from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store, incoming_file
 from archive.storage import KIND_PHOTO, KIND_VOICE, MediaStore
-from bot.app import AppContext
-from bot.clock import Clock
 from db.members import promoted_organiser_ids
 from db.models import MediaFile, Meeting, Member, Memoir
+from ground.clock import Clock
+from ground.context import AppContext
 from handlers.album_receipts import AlbumReceipts, SendReceipt
 from handlers.filters import TypedAnswer
 from handlers.keyboards import Keyboard

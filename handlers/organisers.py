@@ -16,17 +16,16 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.prompts import queue_prompts
-from bot.app import AppContext
-from bot.clock import Clock
-from bot.config import Settings
 from db.models import Member
+from ground.clock import Clock
+from ground.context import AppContext
+from ground.settings import Settings
 from handlers.admin import OrganisersOnly
 from handlers.callbacks import MeetingAdminCb
 from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
 from handlers.replies import clip, show
-from scheduling import localtime, zoom
-from scheduling.broadcasts import (
+from scheduling.delivery.broadcasts import (
     AlreadyQueued,
     broadcast_progress,
     claim_finished_reports,
@@ -34,8 +33,9 @@ from scheduling.broadcasts import (
     recipients_count,
     release_report,
 )
-from scheduling.links import LinkError, validate_link
-from scheduling.meetings import (
+from scheduling.geo import localtime
+from scheduling.meetings import zoom
+from scheduling.meetings.lifecycle import (
     MeetingError,
     cancel_meeting,
     create_meeting,
@@ -44,6 +44,7 @@ from scheduling.meetings import (
     set_link,
     set_theme,
 )
+from scheduling.meetings.links import LinkError, validate_link
 
 log = logging.getLogger(__name__)
 router = Router(name="organisers")

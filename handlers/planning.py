@@ -13,24 +13,35 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import AppContext
-from bot.clock import Clock
-from bot.config import Settings
 from db.members import get_member, promoted_organiser_ids
 from db.models import Member
-from db.planning import claim_monthly_plan, fairness_by_place, planner_ledger, planner_roster
+from ground.clock import Clock
+from ground.context import AppContext
+from ground.settings import Settings
 from handlers.admin import OrganisersOnly
 from handlers.callbacks import PlanCb
 from handlers.keyboards import Keyboard
 from handlers.organisers import meeting_error_text, zoom_note
-from handlers.plan_view import fairness_text, plan_text
 from handlers.replies import show
-from scheduling import localtime, zoom
-from scheduling.errors import PlanningError
-from scheduling.meetings import MeetingError, create_meeting, next_meeting, reschedule_meeting
-from scheduling.months import YearMonth
-from scheduling.planner import MonthPlan, plan_month
-from scheduling.slots import Rules
+from scheduling.geo import localtime
+from scheduling.meetings import zoom
+from scheduling.meetings.lifecycle import (
+    MeetingError,
+    create_meeting,
+    next_meeting,
+    reschedule_meeting,
+)
+from scheduling.planner.errors import PlanningError
+from scheduling.planner.month_plan import MonthPlan, plan_month
+from scheduling.planner.months import YearMonth
+from scheduling.planner.slots import Rules
+from scheduling.planning.store import (
+    claim_monthly_plan,
+    fairness_by_place,
+    planner_ledger,
+    planner_roster,
+)
+from scheduling.planning.view import fairness_text, plan_text
 
 log = logging.getLogger(__name__)
 router = Router(name="planning")

@@ -12,18 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.memoirs import count_own_memoirs, forget_member_memoirs
 from archive.storage import MediaStore
-from bot.app import AppContext
-from bot.clock import Clock
-from bot.i18n import N_
 from db.members import forget_member, update_member
 from db.models import Member
-from db.planning import toggle_unavailable_days, unavailable_days_from
+from ground.clock import Clock
+from ground.context import AppContext
+from ground.i18n import N_
 from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
 from handlers.keyboards import Keyboard
 from handlers.replies import ensure_registered, show
-from scheduling import localtime, places
-from scheduling.meetings import set_member_reminders
-from scheduling.reminder_offsets import DEFAULT_OFFSETS
+from scheduling.geo import localtime, places
+from scheduling.meetings.lifecycle import set_member_reminders
+from scheduling.meetings.reminder_offsets import DEFAULT_OFFSETS
+from scheduling.planning.store import toggle_unavailable_days, unavailable_days_from
 
 router = Router(name="profile")
 

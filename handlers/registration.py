@@ -25,17 +25,17 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.i18n import cached_per_locale
 from db.members import Registration, save_registration, update_member
 from db.models import DEFAULT_HOURS_END, DEFAULT_HOURS_START, Member
+from ground.clock import Clock
 from handlers.callbacks import RegCb
 from handlers.filters import SharedLocation, TypedAnswer
+from handlers.i18n import cached_per_locale
 from handlers.keyboards import Keyboard
 from handlers.profile import profile_text
 from handlers.replies import show
-from scheduling import localtime, places
-from scheduling.meetings import queue_for_new_member
+from scheduling.geo import localtime, places
+from scheduling.meetings.lifecycle import queue_for_new_member
 
 router = Router(name="registration")
 

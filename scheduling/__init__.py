@@ -40,5 +40,5 @@ Errors (all PlanningError, each with a one-line human message)
     errors.RosterError(line, reason), errors.RulesError, errors.NoSlotError(month, reason)
 
 Also: explain.render_month/render_table/render_reason (English text), metrics.run_metrics
-(benchmark metrics), policies (reference policies), `python -m scheduling.plan` (offline).
+(benchmark metrics), policies (reference policies), `python -m scheduling.planner.cli` (offline).
 """

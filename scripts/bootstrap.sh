@@ -29,4 +29,4 @@ if [ -f package.json ] && command -v npm >/dev/null 2>&1; then
 fi
 
 # gettext catalogs: .mo files are built here, never committed.
-.venv/bin/python -c "from bot.i18n import compile_catalogs; compile_catalogs()"
+.venv/bin/python -c "from ground.i18n import compile_catalogs; compile_catalogs()"

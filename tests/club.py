@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.config import Settings, load_settings
 from bot.runner import RunningApp, open_app, run_polling
-from bot.sandbox.fake_api import FakeBotAPI, FakeUser, SentMessage
 from db.models import Member
+from ground.clock import FixedClock
+from ground.settings import Settings, load_settings
+from sandbox.fake_api import FakeBotAPI, FakeUser, SentMessage
 from tests.dburl import fresh_database
 
 TOKEN = "123456:TEST-token-for-the-fake-api"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.fake_api import FakeBotAPI
+from sandbox.fake_api import FakeBotAPI
 from tests.dburl import fresh_database, on_postgres
 
 
@@ -50,11 +50,11 @@ async def unconnected_app_context():  # type: ignore[no-untyped-def]
     """An AppContext for building a dispatcher: its in-memory database is never connected."""
     from datetime import UTC, datetime
 
-    from bot.app import AppContext
-    from bot.clock import FixedClock
-    from bot.config import load_settings
-    from bot.i18n import build_i18n
     from db.engine import create_engine, create_session_factory
+    from ground.clock import FixedClock
+    from ground.context import AppContext
+    from ground.settings import load_settings
+    from handlers.i18n import build_i18n
 
     url = "sqlite+aiosqlite:///:memory:"
     engine = create_engine(url)

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.i18n import build_i18n
 from handlers.album_receipts import AlbumReceipts
+from handlers.i18n import build_i18n
 from handlers.memoirs import album_receipt_text
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import check_restore, postgres_instructions
+from db.backup import check_restore, postgres_instructions
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from db.models import Member

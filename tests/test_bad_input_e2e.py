@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.commands import MEMBER_COMMANDS, ORGANISER_COMMANDS
+from handlers.commands import MEMBER_COMMANDS, ORGANISER_COMMANDS
 from tests.club import ADMIN_ID, Club
 
 

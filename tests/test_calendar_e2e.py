@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import aiohttp
 
-from bot.sandbox.fake_api import UploadedFile
-from bot.web import start_web
-from scheduling.meetings import create_meeting, set_link
+from sandbox.fake_api import UploadedFile
+from scheduling.meetings.lifecycle import create_meeting, set_link
 from tests.club import Club
 from tests.ics_parsers import parse_all
+from web.feeds import start_web
 
 LINK = "https://meet.example.org/j/42"
 FEED = re.compile(r"(https?://\S+/feed/([A-Za-z0-9_-]+)\.ics)")

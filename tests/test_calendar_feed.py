@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import build_i18n
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
-from scheduling.calendar_feed import (
+from handlers.i18n import build_i18n
+from scheduling.feeds.calendar import (
     MeetingStamp,
     escape_text,
     feed_etag,
@@ -21,7 +21,12 @@ from scheduling.calendar_feed import (
     render_calendar,
     select_meetings,
 )
-from scheduling.meetings import cancel_meeting, create_meeting, reschedule_meeting, set_link
+from scheduling.meetings.lifecycle import (
+    cancel_meeting,
+    create_meeting,
+    reschedule_meeting,
+    set_link,
+)
 from tests.ics_parsers import parse_all, with_icaljs
 
 NOW = datetime(2027, 1, 9, 11, 32, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, compile_catalogs, resolve_locale
+from ground.i18n import LOCALES_DIR, compile_catalogs, resolve_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 # `t` is the local shorthand for i18n.gettext(..., locale=member.locale) outside updates.

@@ -16,15 +16,20 @@ import pytest
 from sqlalchemy import select
 
 from bench.seed import seed_members
-from bot.clock import FixedClock
-from bot.config import load_settings
 from bot.runner import RunningApp, open_app
-from bot.sandbox.fake_api import FakeBotAPI, RecordedRequest
 from db.models import Meeting, Member, OutboxMessage
-from scheduling.broadcasts import AlreadyQueued, broadcast_progress, queue_broadcast
-from scheduling.delivery import Delivery, DeliveryReport
-from scheduling.meetings import cancel_meeting, create_meeting, record_rsvp, reschedule_meeting
-from scheduling.pacer import Pacer
+from ground.clock import FixedClock
+from ground.settings import load_settings
+from sandbox.fake_api import FakeBotAPI, RecordedRequest
+from scheduling.delivery.broadcasts import AlreadyQueued, broadcast_progress, queue_broadcast
+from scheduling.delivery.pacer import Pacer
+from scheduling.delivery.sending import Delivery, DeliveryReport
+from scheduling.meetings.lifecycle import (
+    cancel_meeting,
+    create_meeting,
+    record_rsvp,
+    reschedule_meeting,
+)
 from tests.club import DEFAULT_NOW, TOKEN
 
 NOW = DEFAULT_NOW  # Saturday 9 January 2027, 11:32 UTC
@@ -308,7 +313,7 @@ async def test_reminder_whose_meeting_has_started_is_dropped_as_stale(
     await rig.add_members([SYDNEY])
     await _meeting(rig)
     await rig.tick_at(NOW)
-    caplog.set_level(logging.INFO, logger="scheduling.delivery")
+    caplog.set_level(logging.INFO, logger="scheduling.delivery.sending")
 
     # Down from before the 7d reminder until 10 minutes into the meeting.
     report = await rig.tick_at(START + timedelta(minutes=10))

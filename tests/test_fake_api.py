@@ -38,8 +38,8 @@ from aiogram.types import (
 )
 from aiohttp import ClientSession, web
 
-from bot.sandbox.console import render_message, run_console
-from bot.sandbox.fake_api import FakeBotAPI, FakeTimeout, SentMessage, UploadedFile
+from sandbox.console import render_message, run_console
+from sandbox.fake_api import FakeBotAPI, FakeTimeout, SentMessage, UploadedFile
 
 TOKEN = "123456:TEST-token_abc"
 PHOTO = b"\x89PNG\r\n\x1a\n-fake-photo-bytes-" * 10

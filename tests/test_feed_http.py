@@ -13,17 +13,17 @@ from aiohttp import web
 from multidict import CIMultiDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import AppContext
-from bot.clock import FixedClock
-from bot.config import load_settings
-from bot.i18n import build_i18n
-from bot.web import FEEDS_KEY, FeedService, build_web_app, feed_urls, start_web
 from db.engine import create_engine, create_session_factory
-from db.feeds import ensure_token, reset_token, revoke_token
 from db.migrate import upgrade_to_head
 from db.models import Meeting, Member
-from scheduling.meetings import cancel_meeting, create_meeting, set_link
+from ground.clock import FixedClock
+from ground.context import AppContext
+from ground.settings import load_settings
+from handlers.i18n import build_i18n
+from scheduling.feeds.store import ensure_token, reset_token, revoke_token
+from scheduling.meetings.lifecycle import cancel_meeting, create_meeting, set_link
 from tests.ics_parsers import parse_all
+from web.feeds import FEEDS_KEY, FeedService, build_web_app, feed_urls, start_web
 
 NOW = datetime(2027, 1, 9, 11, 32, tzinfo=UTC)
 LINK = "https://meet.example.org/j/777"
@@ -234,7 +234,7 @@ async def test_errors_reach_clients_as_a_bare_500(
     async def broken(*_args: object, **_kw: object) -> None:
         raise RuntimeError("/secret/internal/path.py exploded")
 
-    monkeypatch.setattr("bot.web.feed_stamps", broken)
+    monkeypatch.setattr("web.feeds.feed_stamps", broken)
     status, _headers, body = await server.get(f"/feed/{token}.ics")
     assert (status, body) == (500, b"Internal Server Error")
 

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduling.localtime import (
+from scheduling.geo.localtime import (
     AmbiguousLocalTime,
     LocalTimeError,
     NonexistentLocalTime,

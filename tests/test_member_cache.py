@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import load_settings
 from bot.runner import member_cache_for
-from db.engine import create_engine, create_session_factory
+from db.engine import create_engine, create_session_factory, member_cache_of
 from db.member_cache import (
     ALL,
     CHANNEL,
@@ -43,7 +42,8 @@ from db.members import (
 )
 from db.migrate import upgrade_to_head
 from db.models import Meeting, Member
-from scheduling.meetings import next_meeting
+from ground.settings import load_settings
+from scheduling.meetings.lifecycle import next_meeting
 from tests.club import ADMIN_ID, Club, running_club
 from tests.dburl import on_postgres
 
@@ -478,7 +478,7 @@ def _cache_settings() -> dict[str, object]:
 
 
 def _cache_of(club: Club) -> MemberCache:
-    cache = club.app.ctx.member_cache
+    cache = member_cache_of(club.app.ctx.session_factory)
     assert cache is not None, "the running bot has no member cache"
     return cache
 

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from archive import memoirs as records
 from archive import prompts
-from bot.sandbox.fake_api import FakeUser
 from db.models import Member, Memoir, OutboxMessage
 from handlers.memoirs import ArcCb
+from sandbox.fake_api import FakeUser
 from tests.club import ADMIN_ID, Club
 
 

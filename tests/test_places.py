@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduling.localtime import get_zone
-from scheduling.places import (
+from scheduling.geo.localtime import get_zone
+from scheduling.geo.places import (
     CLUB_COUNTRIES,
     MAX_MATCHES,
     PlaceMatch,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import build_i18n
-from handlers.plan_view import reason_text
-from scheduling.results import Reason
+from handlers.i18n import build_i18n
+from scheduling.planner.results import Reason
+from scheduling.planning.view import reason_text
 
 PARAMS = {
     "city": "Sydney",
@@ -56,6 +56,8 @@ def test_planner_reason_codes_are_all_known() -> None:
     import re
     from pathlib import Path
 
-    source = (Path(__file__).resolve().parent.parent / "scheduling" / "reasons.py").read_text()
+    source = (
+        Path(__file__).resolve().parent.parent / "scheduling" / "planner" / "reasons.py"
+    ).read_text()
     produced = set(re.findall(r'"((?:later_|night_)?[a-z_]+)"', source)) & set(CODES)
     assert produced >= {"fairer", "lighter", "earlier", "only_option"}

@@ -7,20 +7,20 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from scheduling.cost import CostProfile, Window, block_cost, block_is_night, meeting_cost
-from scheduling.errors import NoSlotError, RosterError, RulesError
-from scheduling.explain import render_month, render_reason
-from scheduling.holidays_calendar import holiday_names, is_holiday, orthodox_easter
-from scheduling.ledger import ledger_from_rows, record_meeting
-from scheduling.metrics import weighted_gini
-from scheduling.months import YearMonth
-from scheduling.options import OptionBuilder, Penalties, group_outcome
-from scheduling.plan import main
-from scheduling.planner import plan_month
-from scheduling.problem import group_histories
-from scheduling.results import Reason
-from scheduling.roster import Member, group_members, parse_hours, parse_roster
-from scheduling.slots import Rules, candidate_starts, parse_weekdays
+from scheduling.planner.cli import main
+from scheduling.planner.cost import CostProfile, Window, block_cost, block_is_night, meeting_cost
+from scheduling.planner.errors import NoSlotError, RosterError, RulesError
+from scheduling.planner.explain import render_month, render_reason
+from scheduling.planner.holidays_calendar import holiday_names, is_holiday, orthodox_easter
+from scheduling.planner.ledger import ledger_from_rows, record_meeting
+from scheduling.planner.metrics import weighted_gini
+from scheduling.planner.month_plan import plan_month
+from scheduling.planner.months import YearMonth
+from scheduling.planner.options import OptionBuilder, Penalties, group_outcome
+from scheduling.planner.problem import group_histories
+from scheduling.planner.results import Reason
+from scheduling.planner.roster import Member, group_members, parse_hours, parse_roster
+from scheduling.planner.slots import Rules, candidate_starts, parse_weekdays
 
 DEFAULT = CostProfile()
 HEADER = "name,city,zone,earliest,latest\n"

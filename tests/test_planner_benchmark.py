@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from scheduling import policies
-from scheduling.metrics import FairnessMetrics, run_metrics
-from scheduling.months import YearMonth
-from scheduling.options import Penalties
-from scheduling.plan import run
-from scheduling.problem import PlannerSettings
-from scheduling.roster import group_members, load_roster
-from scheduling.slots import Rules
+from scheduling.planner import policies
+from scheduling.planner.cli import run
+from scheduling.planner.metrics import FairnessMetrics, run_metrics
+from scheduling.planner.months import YearMonth
+from scheduling.planner.options import Penalties
+from scheduling.planner.problem import PlannerSettings
+from scheduling.planner.roster import group_members, load_roster
+from scheduling.planner.slots import Rules
 
 # A copy of the team's benchmark roster, so the benchmark test never depends on a folder
 # outside the repository; the test below keeps it equal to ../shared when that exists.

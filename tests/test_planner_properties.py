@@ -7,12 +7,12 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduling.cost import Window
-from scheduling.errors import NoSlotError
-from scheduling.months import YearMonth
-from scheduling.planner import plan_month
-from scheduling.roster import Member
-from scheduling.slots import Rules, candidate_starts
+from scheduling.planner.cost import Window
+from scheduling.planner.errors import NoSlotError
+from scheduling.planner.month_plan import plan_month
+from scheduling.planner.months import YearMonth
+from scheduling.planner.roster import Member
+from scheduling.planner.slots import Rules, candidate_starts
 
 ZONES = [
     "America/Los_Angeles", "America/New_York", "America/Sao_Paulo", "Europe/Berlin",

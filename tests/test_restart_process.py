@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.seed import seed_members
-from bot.sandbox.fake_api import FakeBotAPI
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from db.models import Meeting, OutboxMessage
+from sandbox.fake_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = 1000

@@ -11,8 +11,9 @@ from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
 from aiogram.filters import Command
 from aiogram.types import Message, Update
 
-from bot.app import AppContext, build_dispatcher
+from bot.app import build_dispatcher
 from bot.routing import fresh_routers, include_handler_routers
+from ground.context import AppContext
 
 BOT = Bot("123456:routing-test-token")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from scheduling.optimizer import RUNNER_UP_MIN_GAP
-from scheduling.planner import plan_month
-from scheduling.roster import load_roster
-from scheduling.slots import Rules
+from scheduling.planner.month_plan import plan_month
+from scheduling.planner.optimizer import RUNNER_UP_MIN_GAP
+from scheduling.planner.roster import load_roster
+from scheduling.planner.slots import Rules
 
 ROSTER = Path(__file__).resolve().parent / "data" / "roster-60.csv"
 

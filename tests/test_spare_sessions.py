@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.middlewares import SpareSessions
 from db.engine import create_engine, create_session_factory
 from db.member_cache import MemberCache
 from db.migrate import upgrade_to_head
 from db.models import Member
+from handlers.middlewares import SpareSessions
 
 
 async def test_only_untouched_sessions_are_handed_out_again(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, load_settings
 from db.migrate import upgrade_to_head
+from ground.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +82,7 @@ async def test_migrations_twice_change_nothing(tmp_path: Path) -> None:
 async def test_sandbox_chat_registers_a_member(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.sandbox.run import run_sandbox
+    from bot.sandbox import run_sandbox
 
     monkeypatch.chdir(tmp_path)
     lines = iter(["/start", "2", "1", ":quit"])

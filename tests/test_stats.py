@@ -13,7 +13,7 @@ from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from db.models import Member, OutboxMessage
 from db.stats import member_breakdown, member_page, recent_meeting_stats
-from scheduling.meetings import cancel_meeting, create_meeting, record_rsvp
+from scheduling.meetings.lifecycle import cancel_meeting, create_meeting, record_rsvp
 
 NOW = datetime(2027, 1, 9, 11, 32, tzinfo=UTC)
 

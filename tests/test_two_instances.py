@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.seed import seed_members
-from bot.clock import FixedClock
-from bot.sandbox.fake_api import FakeBotAPI
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from db.models import Meeting, Member, OutboxMessage
+from ground.clock import FixedClock
+from sandbox.fake_api import FakeBotAPI
 from tests.club import Club
 from tests.webhook_club import SECRET, free_port
 

@@ -11,8 +11,9 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
-from bot.app import AppContext, build_dispatcher
-from bot.middlewares import SharedThrottle, SharedTurns, Throttle, Turns, UpdateContext
+from bot.app import build_dispatcher
+from ground.context import AppContext
+from handlers.middlewares import SharedThrottle, SharedTurns, Throttle, Turns, UpdateContext
 from tests.club import Club
 
 

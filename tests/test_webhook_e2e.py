@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, load_settings
 from bot.webhook import webhook_path
+from ground.settings import SettingsError, load_settings
 from tests.webhook_club import SECRET, running_webhook_club
 
 

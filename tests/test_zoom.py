@@ -15,12 +15,12 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from db.models import Meeting
-from scheduling import zoom
-from scheduling.meetings import cancel_meeting, create_meeting, reschedule_meeting
+from ground.settings import Settings
+from scheduling.meetings import zoom
+from scheduling.meetings.lifecycle import cancel_meeting, create_meeting, reschedule_meeting
 from tests.club import ADMIN_ID, DEFAULT_NOW, running_club
 
 NOW = DEFAULT_NOW

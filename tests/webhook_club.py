@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.clock import FixedClock
-from bot.config import load_settings
 from bot.runner import open_app, run_webhook
-from bot.sandbox.fake_api import FakeBotAPI
+from ground.clock import FixedClock
+from ground.settings import load_settings
+from sandbox.fake_api import FakeBotAPI
 from tests.club import ADMIN_ID, DEFAULT_NOW, TOKEN, Club
 from tests.dburl import fresh_database
 

@@ -1,0 +1,332 @@
+"""Meetings and their outbox rows: create, reschedule, cancel, link, theme, RSVP.
+
+Plain functions over an AsyncSession; the chat handlers and the planner both confirm
+meetings through `create_meeting`, so announcements and reminders follow one path.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.member_cache import MemberCache, UpcomingMeeting
+from db.models import Attendance, Meeting, Member, OutboxMessage, Rsvp
+from scheduling.meetings.reminder_offsets import parse_offset, reminder_kind
+from scheduling.planning.store import forget_meeting_burden, record_meeting_burden
+
+ANNOUNCE = "announce"
+# After the meeting, members are asked whether they were there (for /stats).
+ATTENDANCE = "attendance"
+ATTENDANCE_ASK_AFTER_END = timedelta(hours=1)
+CANCELLED = "cancelled"
+RESCHEDULED = "rescheduled"
+RSVP_ANSWERS = ("yes", "maybe", "no")
+
+
+class MeetingError(ValueError):
+    """A request the organiser must change; `reason` is translated by the chat layer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _reminder_rows(meeting: Meeting, member: Member, now: datetime) -> list[OutboxMessage]:
+    rows = []
+    for token in (t for t in member.reminders.split(",") if t):
+        due = meeting.starts_at - parse_offset(token)
+        if due < now:
+            continue  # already past when the meeting was set: the announcement covers it
+        rows.append(
+            OutboxMessage(
+                meeting_id=meeting.id, member_id=member.id, kind=reminder_kind(token), due_at=due
+            )
+        )
+    return rows
+
+
+def _attendance_due(meeting: Meeting) -> datetime:
+    return meeting.starts_at + timedelta(minutes=meeting.duration_min) + ATTENDANCE_ASK_AFTER_END
+
+
+def _attendance_row(meeting: Meeting, member: Member) -> OutboxMessage:
+    return OutboxMessage(
+        meeting_id=meeting.id, member_id=member.id, kind=ATTENDANCE, due_at=_attendance_due(meeting)
+    )
+
+
+async def _active_members(session: AsyncSession) -> list[Member]:
+    query = select(Member).where(Member.registered_at.is_not(None), Member.reachable.is_(True))
+    return list(await session.scalars(query.order_by(Member.id)))
+
+
+async def create_meeting(
+    session: AsyncSession,
+    starts_at: datetime,
+    *,
+    now: datetime,
+    duration_min: int = 90,
+    theme: str | None = None,
+    source: str = "manual",
+) -> Meeting:
+    if starts_at <= now:
+        raise MeetingError("past")
+    meeting = Meeting(
+        uid=f"{uuid.uuid4()}@harbin-club",
+        starts_at=starts_at,
+        duration_min=duration_min,
+        theme=theme,
+        source=source,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(meeting)
+    await session.flush()
+    for member in await _active_members(session):
+        session.add(
+            OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=ANNOUNCE, due_at=now)
+        )
+        session.add_all(_reminder_rows(meeting, member, now))
+        session.add(_attendance_row(meeting, member))
+    # Every meeting, planned or set by hand, enters the fairness ledger.
+    await record_meeting_burden(session, meeting)
+    await session.commit()
+    return meeting
+
+
+async def queue_for_new_member(session: AsyncSession, member: Member, now: datetime) -> int:
+    """A member who joins after a meeting was set still hears about it."""
+    meeting = await next_meeting(session, now)
+    if meeting is None or meeting.starts_at <= now:
+        return 0
+    existing = await session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.meeting_id == meeting.id, OutboxMessage.member_id == member.id
+        )
+    )
+    if existing is not None:
+        return 0
+    rows = [OutboxMessage(meeting_id=meeting.id, member_id=member.id, kind=ANNOUNCE, due_at=now)]
+    rows += _reminder_rows(meeting, member, now)
+    rows.append(_attendance_row(meeting, member))
+    session.add_all(rows)
+    await session.commit()
+    return len(rows)
+
+
+async def next_meeting(session: AsyncSession, now: datetime) -> Meeting | None:
+    """The scheduled meeting that has not ended yet, soonest first."""
+    cache: MemberCache | None = session.info.get("member_cache")
+    known = cache.scheduled_meetings() if cache is not None else None
+    if known is not None:
+        coming = next((m for m in known if _not_over(m, now)), None)
+        if coming is None:
+            return None  # the common case when a member joins: no query at all
+        meeting = await session.get(Meeting, coming.id)
+        if (
+            meeting is not None
+            and meeting.status == "scheduled"
+            and meeting.starts_at == coming.starts_at
+        ):
+            return meeting
+        # The cache was a moment behind another instance: ask the database.
+    generation = cache.meetings_generation if cache is not None else 0
+    query = select(Meeting).where(Meeting.status == "scheduled").order_by(Meeting.starts_at)
+    scheduled = list(await session.scalars(query))
+    if cache is not None:
+        cache.set_scheduled_meetings(scheduled, generation)
+    return next((meeting for meeting in scheduled if _not_over(meeting, now)), None)
+
+
+def _not_over(meeting: Meeting | UpcomingMeeting, now: datetime) -> bool:
+    return meeting.starts_at + timedelta(minutes=meeting.duration_min) > now
+
+
+async def reschedule_meeting(
+    session: AsyncSession, meeting: Meeting, new_start: datetime, *, now: datetime
+) -> datetime:
+    """Move the meeting: unsent reminders get new due times; everyone gets a notice."""
+    if meeting.status != "scheduled":
+        raise MeetingError("cancelled")
+    if new_start <= now:
+        raise MeetingError("past")
+    old_start = meeting.starts_at
+    if new_start == old_start:
+        raise MeetingError("same_time")
+    meeting.starts_at = new_start
+    meeting.sequence += 1
+    meeting.updated_at = now
+    # Recompute every reminder from the member's wishes: the new due time, their chosen
+    # offsets, and their RSVP ("can't" means no reminders, whatever the date).
+    declined = set(
+        await session.scalars(
+            select(Rsvp.member_id).where(Rsvp.meeting_id == meeting.id, Rsvp.answer == "no")
+        )
+    )
+    rows = await session.execute(
+        select(OutboxMessage, Member)
+        .join(Member, Member.id == OutboxMessage.member_id)
+        .where(OutboxMessage.meeting_id == meeting.id, OutboxMessage.kind.like("remind:%"))
+    )
+    for row, member in rows:
+        offset = row.kind.removeprefix("remind:")
+        due = new_start - parse_offset(offset)
+        wanted = offset in member.reminders.split(",") and member.id not in declined
+        if row.sent_at is not None and (due < now or not wanted):
+            continue  # sent for the old time and not needed again
+        # Sent for the old time but due again for the new one: send it again.
+        row.sent_at, row.due_at, row.attempts, row.last_error = None, due, 0, None
+        row.dropped = due < now or not wanted or not member.reachable
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.kind == ATTENDANCE,
+            OutboxMessage.sent_at.is_(None),
+        )
+        .values(due_at=_attendance_due(meeting))
+    )
+    await _queue_notice(session, meeting, RESCHEDULED, now, {"old_start": old_start.isoformat()})
+    await record_meeting_burden(session, meeting)
+    await session.commit()
+    return old_start
+
+
+async def cancel_meeting(
+    session: AsyncSession, meeting: Meeting, reason: str, *, now: datetime
+) -> None:
+    if meeting.status != "scheduled":
+        raise MeetingError("cancelled")
+    meeting.status = "cancelled"
+    meeting.cancel_reason = reason.strip() or None
+    meeting.sequence += 1
+    meeting.updated_at = now
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.meeting_id == meeting.id, OutboxMessage.sent_at.is_(None)
+        )
+    )
+    await _queue_notice(session, meeting, CANCELLED, now, {"reason": meeting.cancel_reason})
+    await forget_meeting_burden(session, meeting)
+    await session.commit()
+
+
+async def _queue_notice(
+    session: AsyncSession, meeting: Meeting, kind: str, now: datetime, payload: dict[str, object]
+) -> None:
+    """One notice per member; a second notice of the same kind replaces an unsent one."""
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.kind == kind,
+        )
+    )
+    body = json.dumps(payload, ensure_ascii=False)
+    for member in await _active_members(session):
+        session.add(
+            OutboxMessage(
+                meeting_id=meeting.id, member_id=member.id, kind=kind, due_at=now, payload=body
+            )
+        )
+
+
+async def set_link(session: AsyncSession, meeting: Meeting, link: str, *, now: datetime) -> None:
+    meeting.link = link
+    meeting.updated_at = now
+    await session.commit()
+
+
+async def set_theme(session: AsyncSession, meeting: Meeting, theme: str, *, now: datetime) -> None:
+    meeting.theme = theme.strip() or None
+    meeting.updated_at = now
+    await session.commit()
+
+
+async def record_rsvp(
+    session: AsyncSession, meeting: Meeting, member: Member, answer: str, *, now: datetime
+) -> None:
+    """Save the answer; "no" stops further reminders (notices still reach them)."""
+    if answer not in RSVP_ANSWERS:
+        raise MeetingError("bad_answer")
+    if meeting.status != "scheduled":
+        raise MeetingError("cancelled")
+    if meeting.starts_at + timedelta(minutes=meeting.duration_min) <= now:
+        raise MeetingError("past")
+    rsvp = await session.scalar(
+        select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.member_id == member.id)
+    )
+    if rsvp is None:
+        session.add(
+            Rsvp(meeting_id=meeting.id, member_id=member.id, answer=answer, answered_at=now)
+        )
+    else:
+        rsvp.answer, rsvp.answered_at = answer, now
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.member_id == member.id,
+            OutboxMessage.sent_at.is_(None),
+            or_(OutboxMessage.kind.like("remind:%"), OutboxMessage.kind == ATTENDANCE),
+        )
+        .values(dropped=answer == "no")
+    )
+    await session.commit()
+
+
+async def set_member_reminders(
+    session: AsyncSession, member: Member, offsets: tuple[str, ...], *, now: datetime
+) -> None:
+    """Save which reminders the member wants and bring the coming meeting's rows in line."""
+    session.add(member)  # it may come detached from the member cache
+    member.reminders = ",".join(offsets)
+    meeting = await next_meeting(session, now)
+    if meeting is not None:
+        rows = list(
+            await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.meeting_id == meeting.id,
+                    OutboxMessage.member_id == member.id,
+                    OutboxMessage.kind.like("remind:%"),
+                )
+            )
+        )
+        have = {row.kind: row for row in rows}
+        rsvp = await session.scalar(
+            select(Rsvp.answer).where(Rsvp.meeting_id == meeting.id, Rsvp.member_id == member.id)
+        )
+        wanted = {reminder_kind(token) for token in offsets}
+        for kind, row in have.items():
+            if row.sent_at is None:
+                row.dropped = kind not in wanted or rsvp == "no"
+        if rsvp != "no":
+            session.add_all(r for r in _reminder_rows(meeting, member, now) if r.kind not in have)
+    await session.commit()
+
+
+async def record_attendance(
+    session: AsyncSession, meeting: Meeting, member: Member, attended: bool, *, now: datetime
+) -> None:
+    """The member's own word, once the meeting has begun; a second answer replaces the first."""
+    if meeting.status != "scheduled":
+        raise MeetingError("cancelled")
+    if now < meeting.starts_at:
+        raise MeetingError("not_started")
+    row = await session.scalar(
+        select(Attendance).where(
+            Attendance.meeting_id == meeting.id, Attendance.member_id == member.id
+        )
+    )
+    if row is None:
+        session.add(
+            Attendance(
+                meeting_id=meeting.id, member_id=member.id, attended=attended, answered_at=now
+            )
+        )
+    else:
+        row.attended, row.answered_at = attended, now
+    await session.commit()

@@ -1,0 +1,106 @@
+"""Texts for /plan and /fairness: plain functions over the planner's result (tests call them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram.utils.i18n import gettext as _
+
+from scheduling.geo import localtime
+from scheduling.planner.month_plan import MonthPlan, Reason, SlotOption
+from scheduling.planning.store import PlaceBurden
+
+
+def _localized_times(params: dict, locale: str) -> dict:
+    """The planner gives English clock strings; show the same instants in the reader's
+    language, in the spared city's own zone."""
+    if "zone" not in params or "start_utc" not in params:
+        return params
+    zone = str(params["zone"])
+    for key, instant in (("local_time", "start_utc"), ("runner_up_time", "runner_up_start_utc")):
+        moment = datetime.fromisoformat(str(params[instant]))
+        params[key] = localtime.format_clock_now(moment, zone, locale)
+    return params
+
+
+def reason_text(reason: Reason, locale: str = "en") -> str:
+    p = _localized_times(dict(reason.params), locale)
+    texts = {
+        "only_option": lambda: _("This is the only possible time this month."),
+        "night_back_to_back": lambda: _(
+            "{city} had a night meeting last month; this time gives them {local_time} instead of {runner_up_time}."
+        ).format(**p),
+        "night_cap": lambda: _(
+            "{city} already had {nights_this_year} night meetings this year; this time gives them {local_time} instead of {runner_up_time}."
+        ).format(**p),
+        "later_back_to_back": lambda: _(
+            "The runner-up would give {city} night meetings in both {first_month} and {second_month}; this plan does not."
+        ).format(**p),
+        "later_night_cap": lambda: _(
+            "The runner-up would give {city} {runner_up_nights} night meetings in {year}, more than {cap}; this plan does not."
+        ).format(**p),
+        "fairer": lambda: _(
+            "It shares the year's burden more fairly (heaviest burden {max_burden} instead of {runner_up_max_burden}); {city} gets {local_time} instead of {runner_up_time}."
+        ).format(**p),
+        "lighter": lambda: _(
+            "It is easier on everyone on average ({mean_burden} instead of {runner_up_mean_burden}); {city} gets {local_time} instead of {runner_up_time}."
+        ).format(**p),
+        "earlier": lambda: _("The options are equally fair; this one comes first.").format(**p),
+    }
+    return texts.get(reason.code, texts["earlier"])()
+
+
+def option_text(number: int, option: SlotOption, zone: str, locale: str) -> str:
+    when = localtime.format_meeting_time(option.start_utc, zone, locale)
+    lines = [_("Option {number}: {when} ({zone})").format(number=number, when=when, zone=zone)]
+    for row in option.rows:
+        marks = ""
+        if row.night:
+            marks += " 🌙"
+        elif row.outside_hours:
+            marks += " ⚠"
+        local = localtime.format_meeting_time(row.local_start, row.zone, locale)
+        lines.append(f"  {row.city} ({row.members}): {local}{marks}")
+    lines.append(
+        _(
+            "  members at night: {nights}; burden this year, heaviest: {max_burden:.1f}, mean: {mean_burden:.1f}"
+        ).format(
+            nights=option.night_members,
+            max_burden=option.projected_max_burden,
+            mean_burden=option.projected_mean_burden,
+        )
+    )
+    return "\n".join(lines)
+
+
+def plan_text(plan: MonthPlan, zone: str, locale: str) -> str:
+    parts = [
+        _("Plan for {month}: {members} members in {groups} time groups.").format(
+            month=str(plan.month), members=plan.members, groups=plan.groups
+        )
+    ]
+    options = (plan.choice, *plan.runners_up)
+    for number, option in enumerate(options, start=1):
+        parts.append(option_text(number, option, zone, locale))
+    parts.append(_("Why option 1: {reason}").format(reason=reason_text(plan.reason, locale)))
+    if plan.tentative:
+        upcoming = ", ".join(
+            f"{t.month}: {localtime.format_meeting_time(t.start_utc, zone, locale)}"
+            for t in plan.tentative[:3]
+        )
+        parts.append(_("Tentative next months: {months}").format(months=upcoming))
+    parts.append(_("🌙 night (00:00–06:00), ⚠ outside the members' hours."))
+    return "\n\n".join(parts)
+
+
+def fairness_text(places: list[PlaceBurden]) -> str:
+    if not places:
+        return _("No meetings have been recorded yet.")
+    lines = [_("Burden over the last 12 meetings (per member; higher is harder):")]
+    for place in places:
+        lines.append(
+            _("• {place} ({members}): burden {burden:.1f}, nights {nights}").format(
+                place=place.place, members=place.members, burden=place.burden, nights=place.nights
+            )
+        )
+    return "\n".join(lines)
