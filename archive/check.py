@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from archive.storage import MediaStore
+from db.media import MediaStore
 from db.models import MediaFile
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from archive.memoirs import APPROVED
-from archive.storage import KIND_PHOTO, KIND_VOICE, MediaStore
+from db.media import KIND_PHOTO, KIND_VOICE, MediaStore
 from db.models import Memoir
 
 BATCH = 200

@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
-from archive.storage import KIND_DOCUMENT, KIND_PHOTO, KIND_VOICE, MediaStore, StoredBlob
+from db.media import KIND_DOCUMENT, KIND_PHOTO, KIND_VOICE, MediaStore, StoredBlob
 
 # Only used in the member-facing explanation; the code itself never assumes it: a local
 # Bot API server (TELEGRAM_API_BASE) serves bigger files and we simply try.

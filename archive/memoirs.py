@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from archive.storage import MediaStore, StoredBlob
+from db.media import MediaStore, StoredBlob
 from db.models import MediaFile, Member, Memoir
 
 DRAFT, PENDING, APPROVED, REJECTED = "draft", "pending", "approved", "rejected"

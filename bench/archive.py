@@ -73,7 +73,7 @@ def photo_bytes(n: int) -> bytes:
 async def _fill(factory, store, first: int, count: int, photos: int, rng: random.Random) -> float:  # type: ignore[no-untyped-def]
     """Create `count` approved memoirs with `photos` photos between them; returns seconds."""
     from archive import memoirs as records
-    from archive.storage import KIND_PHOTO
+    from db.media import KIND_PHOTO
     from db.models import MediaFile, Memoir
 
     per = [photos // count + (1 if i < photos % count else 0) for i in range(count)]
@@ -154,8 +154,8 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def run(memoirs: int, photos: int, queries: int) -> dict[str, float]:
-    from archive.storage import MediaStore
     from db.engine import create_engine, create_session_factory
+    from db.media import MediaStore
     from db.migrate import upgrade_to_head
 
     rng = random.Random(6)

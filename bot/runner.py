@@ -20,10 +20,10 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from archive.check import check_media
-from archive.storage import MediaStore
 from bot.app import build_dispatcher, create_bot
 from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
+from db.media import MediaStore
 from db.member_cache import Announcer, MemberCache, RedisInvalidations
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from archive import memoirs as records
 from archive import prompts
 from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store, incoming_file
-from archive.storage import KIND_PHOTO, KIND_VOICE, MediaStore
+from db.media import KIND_PHOTO, KIND_VOICE, MediaStore
 from db.members import promoted_organiser_ids
 from db.models import MediaFile, Meeting, Member, Memoir
 from ground.clock import Clock

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.memoirs import count_own_memoirs, forget_member_memoirs
-from archive.storage import MediaStore
+from db.media import MediaStore
 from db.members import forget_member, update_member
 from db.models import Member
 from ground.clock import Clock

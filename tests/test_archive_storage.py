@@ -9,7 +9,6 @@ from PIL import Image
 from sqlalchemy import select
 
 from archive.check import check_media
-from archive.exif import EXIF_IFD, GPS_IFD
 from archive.memoirs import (
     add_media,
     create_draft,
@@ -18,8 +17,9 @@ from archive.memoirs import (
     parse_period,
     search_approved,
 )
-from archive.storage import KIND_DOCUMENT, KIND_PHOTO, MediaStore
 from db.engine import create_engine, create_session_factory
+from db.exif import EXIF_IFD, GPS_IFD
+from db.media import KIND_DOCUMENT, KIND_PHOTO, MediaStore
 from db.migrate import upgrade_to_head
 from db.models import MediaFile, Member
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from archive.export import build_export
 from archive.memoirs import add_media, add_text, create_draft, decide, set_details, submit
-from archive.storage import KIND_DOCUMENT, KIND_PHOTO, KIND_VOICE, MediaStore
 from db.engine import create_engine, create_session_factory
+from db.media import KIND_DOCUMENT, KIND_PHOTO, KIND_VOICE, MediaStore
 from db.migrate import upgrade_to_head
 from db.models import Member
 from tests.test_archive_storage import jpeg_with_gps

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PIL import Image
 from sqlalchemy import select
 
-from archive.exif import EXIF_IFD, GPS_IFD
-from archive.storage import MediaStore
+from db.exif import EXIF_IFD, GPS_IFD
+from db.media import MediaStore
 from db.models import MediaFile, Memoir
 from handlers.memoirs import MyCb
 from tests.club import ADMIN_ID, Club

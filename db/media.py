@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.exif import NotAnImage, image_format, strip_jpeg_location
+from db.exif import NotAnImage, image_format, strip_jpeg_location
 
 TMP_DIR = ".tmp"
 CHUNK = 1 << 20
