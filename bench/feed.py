@@ -76,7 +76,8 @@ async def _serve(conn: Any, meetings: int) -> None:
     from ground.context import AppContext
     from ground.settings import load_settings
     from handlers.i18n import build_i18n
-    from web.feeds import FEEDS_KEY, build_web_app, start_web
+    from web.app import build_web_app, start_web
+    from web.feeds import FEEDS_KEY
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-feed-"))
     url = f"sqlite+aiosqlite:///{tmp / 'club.sqlite3'}"

@@ -38,7 +38,7 @@ from scheduling.delivery.pacer import Pacer
 from scheduling.delivery.sending import Delivery
 from scheduling.feeds.store import DATA_VERSION
 from scheduling.geo import places
-from web.feeds import build_web_app, start_web
+from web.app import build_web_app, start_web
 from web.health import HEALTH_KEY
 
 log = logging.getLogger(__name__)

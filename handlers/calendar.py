@@ -15,10 +15,10 @@ from ground.clock import Clock
 from ground.settings import Settings
 from handlers.keyboards import Keyboard
 from handlers.replies import ensure_registered
+from scheduling.feeds.addresses import feed_urls
 from scheduling.feeds.calendar import render_calendar, single_event_filename
 from scheduling.feeds.store import ensure_token, reset_token
 from scheduling.meetings.lifecycle import next_meeting
-from web.feeds import feed_urls
 
 router = Router(name="calendar")
 

@@ -11,7 +11,7 @@ from sandbox.fake_api import UploadedFile
 from scheduling.meetings.lifecycle import create_meeting, set_link
 from tests.club import Club
 from tests.ics_parsers import parse_all
-from web.feeds import start_web
+from web.app import start_web
 
 LINK = "https://meet.example.org/j/42"
 FEED = re.compile(r"(https?://\S+/feed/([A-Za-z0-9_-]+)\.ics)")

@@ -20,10 +20,12 @@ from ground.clock import FixedClock
 from ground.context import AppContext
 from ground.settings import load_settings
 from handlers.i18n import build_i18n
+from scheduling.feeds.addresses import feed_urls
 from scheduling.feeds.store import ensure_token, reset_token, revoke_token
 from scheduling.meetings.lifecycle import cancel_meeting, create_meeting, set_link
 from tests.ics_parsers import parse_all
-from web.feeds import FEEDS_KEY, FeedService, build_web_app, feed_urls, start_web
+from web.app import build_web_app, start_web
+from web.feeds import FEEDS_KEY, FeedService
 
 NOW = datetime(2027, 1, 9, 11, 32, tzinfo=UTC)
 LINK = "https://meet.example.org/j/777"

@@ -1,13 +1,11 @@
-"""The web server in the bot process: calendar feeds and a health check.
-
-Routes: `/feed/<token>.ics` (a member's private feed), `/feed/public.ics` (only with
-PUBLIC_FEED; never carries meeting links) and `/healthz`.
+"""Calendar feeds over HTTP: `/feed/<token>.ics` (a member's private feed) and
+`/feed/public.ics` (only with PUBLIC_FEED; never carries meeting links).
 
 The ETag comes from cheap meeting "stamps" (id, sequence, status, times, updated_at), so
 a 304 never renders. Token owners and stamps are kept in memory until any ORM write in
-this process (scheduling.feeds.store.DATA_VERSION), the next moment a meeting leaves the window, or a
-short TTL; rendered bodies are cached by ETag, which names kind, locale, translations
-and data version.
+this process (`scheduling.feeds.store.DATA_VERSION`), the next moment a meeting leaves
+the window, or a short TTL; rendered bodies are cached by ETag, which names kind, locale,
+translations and data version. The calendar itself is written by scheduling/feeds.
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from aiohttp import web
 
-from ground import metrics
 from ground.context import AppContext
 from scheduling.feeds.calendar import (
     FeedKind,
@@ -42,7 +39,6 @@ from scheduling.feeds.store import (
     member_by_token,
     well_formed,
 )
-from web.health import mount_ops
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +50,6 @@ MEMBER_CACHE_ENTRIES = 10_000
 # Backstop for writes this process cannot see (another process on the same database).
 CACHE_TTL = 30.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def feed_path(token: str) -> str:
-    return f"/feed/{token}.ics"
-
-
-def feed_urls(public_base_url: str, token: str) -> tuple[str, str]:
-    """(http(s) address, webcal address) a member pastes into a calendar app."""
-    url = public_base_url.rstrip("/") + feed_path(token)
-    return url, "webcal://" + url.split("://", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -250,55 +236,3 @@ def _not_modified(request: web.Request, validators: _Validators) -> bool:
     if since is None or since.tzinfo is None:
         return False
     return validators.last_modified <= since
-
-
-@web.middleware
-async def bare_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """No stack trace, internal path or exception text ever reaches a client."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return web.Response(status=exc.status, text=exc.reason or "Error", headers=allow)
-    except Exception:
-        # The path may hold a member's token: log the route, never the address.
-        route = request.match_info.route.name or "unknown"
-        log.exception("web handler failed (route %s)", route)
-        return web.Response(status=500, text="Internal Server Error")
-
-
-def build_web_app(ctx: AppContext, *, public_feed: bool | None = None) -> web.Application:
-    """The aiohttp application; `public_feed` defaults to the PUBLIC_FEED setting."""
-    if public_feed is None:
-        public_feed = ctx.settings.public_feed
-    service = FeedService(ctx, public_feed=public_feed)
-
-    async def feed(request: web.Request) -> web.StreamResponse:
-        filename = request.match_info["filename"]
-        if not filename.endswith(".ics"):
-            raise web.HTTPNotFound()
-        metrics.FEED_REQUESTS.inc()  # metrics (issue 7)
-        return await service.respond(request, filename.removesuffix(".ics"))
-
-    app = web.Application(middlewares=[bare_errors])
-    app[FEEDS_KEY] = service
-    app.router.add_get("/feed/{filename}", feed, name="feed")
-    mount_ops(app, ctx)  # /healthz and /metrics: bot/health.py
-    return app
-
-
-async def start_web(
-    ctx: AppContext, host: str, port: int, *, app: web.Application | None = None
-) -> web.AppRunner:
-    """Serve on host:port; the caller awaits `runner.cleanup()` on shutdown.
-
-    The access log is off: request lines carry members' private feed tokens.
-    """
-    runner = web.AppRunner(app or build_web_app(ctx), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    log.info("web server on %s", ", ".join(str(a) for a in runner.addresses))
-    return runner

@@ -1,0 +1,69 @@
+"""The bot's aiohttp application: calendar feeds, health and metrics, and later the web
+archive. Views stay thin; what they serve comes from the domains."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ground import metrics
+from ground.context import AppContext
+from web.feeds import FEEDS_KEY, FeedService
+from web.health import mount_ops
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def bare_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """No stack trace, internal path or exception text ever reaches a client."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return web.Response(status=exc.status, text=exc.reason or "Error", headers=allow)
+    except Exception:
+        # The path may hold a member's token: log the route, never the address.
+        route = request.match_info.route.name or "unknown"
+        log.exception("web handler failed (route %s)", route)
+        return web.Response(status=500, text="Internal Server Error")
+
+
+def build_web_app(ctx: AppContext, *, public_feed: bool | None = None) -> web.Application:
+    """The aiohttp application; `public_feed` defaults to the PUBLIC_FEED setting."""
+    if public_feed is None:
+        public_feed = ctx.settings.public_feed
+    service = FeedService(ctx, public_feed=public_feed)
+
+    async def feed(request: web.Request) -> web.StreamResponse:
+        filename = request.match_info["filename"]
+        if not filename.endswith(".ics"):
+            raise web.HTTPNotFound()
+        metrics.FEED_REQUESTS.inc()  # metrics (issue 7)
+        return await service.respond(request, filename.removesuffix(".ics"))
+
+    app = web.Application(middlewares=[bare_errors])
+    app[FEEDS_KEY] = service
+    app.router.add_get("/feed/{filename}", feed, name="feed")
+    mount_ops(app, ctx)  # /healthz and /metrics: bot/health.py
+    return app
+
+
+async def start_web(
+    ctx: AppContext, host: str, port: int, *, app: web.Application | None = None
+) -> web.AppRunner:
+    """Serve on host:port; the caller awaits `runner.cleanup()` on shutdown.
+
+    The access log is off: request lines carry members' private feed tokens.
+    """
+    runner = web.AppRunner(app or build_web_app(ctx), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("web server on %s", ", ".join(str(a) for a in runner.addresses))
+    return runner
