@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from db.media import MediaStore, StoredBlob
 from db.models import MediaFile, Member, Memoir
+from db.unit_of_work import after_commit
 
 DRAFT, PENDING, APPROVED, REJECTED = "draft", "pending", "approved", "rejected"
 MAX_BODY = 50_000
@@ -65,7 +66,7 @@ def parse_period(text: str) -> tuple[int | None, int | None] | None:
 async def create_draft(session: AsyncSession, member: Member, theme: str | None = None) -> Memoir:
     memoir = Memoir(member_id=member.id, author_name=member.name, status=DRAFT, theme=theme)
     session.add(memoir)
-    await session.commit()
+    await session.flush()
     return memoir
 
 
@@ -85,7 +86,7 @@ async def add_text(session: AsyncSession, memoir: Memoir, text: str) -> None:
     body = f"{memoir.body}\n\n{text}" if memoir.body else text
     memoir.body = body[:MAX_BODY]
     memoir.search_text = search_text_of(memoir)
-    await session.commit()
+    await session.flush()
 
 
 async def add_media(
@@ -121,7 +122,7 @@ async def add_media(
     session.add(row)
     if caption:
         memoir.search_text = normalize(f"{memoir.search_text}\n{caption}")
-    await session.commit()
+    await session.flush()
     return row
 
 
@@ -142,7 +143,7 @@ async def set_details(session: AsyncSession, memoir: Memoir, **fields: object) -
             value = value.strip()[:MAX_FIELD] or None
         setattr(memoir, key, value)
     await refresh_search_text(session, memoir)
-    await session.commit()
+    await session.flush()
     return memoir
 
 
@@ -156,7 +157,7 @@ async def refresh_search_text(session: AsyncSession, memoir: Memoir) -> None:
 async def submit(session: AsyncSession, memoir: Memoir) -> None:
     memoir.status = PENDING
     await refresh_search_text(session, memoir)
-    await session.commit()
+    await session.flush()
 
 
 # ---------------------------------------------------------------------- deleting
@@ -170,7 +171,7 @@ async def _unreferenced(session: AsyncSession, paths: set[str]) -> list[str]:
 
 
 async def delete_memoirs(session: AsyncSession, store: MediaStore, memoir_ids: list[int]) -> int:
-    """Delete memoirs, then the files no other memoir shares (after the commit: a crash
+    """Delete memoirs; the files no other memoir shares go once the caller commits (a crash
     in between leaves an orphan file for the start-up check, never a dangling row)."""
     if not memoir_ids:
         return 0
@@ -179,9 +180,14 @@ async def delete_memoirs(session: AsyncSession, store: MediaStore, memoir_ids: l
     )
     await session.execute(delete(MediaFile).where(MediaFile.memoir_id.in_(memoir_ids)))
     result = await session.execute(delete(Memoir).where(Memoir.id.in_(memoir_ids)))
-    await session.commit()
-    for path in await _unreferenced(session, paths):
-        await asyncio.to_thread(store.remove, path)
+    unreferenced = await _unreferenced(session, paths)
+
+    async def remove_files() -> None:
+        for path in unreferenced:
+            await asyncio.to_thread(store.remove, path)
+
+    if unreferenced:
+        after_commit(session, remove_files)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -202,7 +208,6 @@ async def forget_member_memoirs(
         memoir.member_id = None
         memoir.author_name = None
         await refresh_search_text(session, memoir)
-    await session.commit()
     return await delete_memoirs(session, store, [i for i in ids if i not in {m.id for m in kept}])
 
 
@@ -281,7 +286,7 @@ async def decide(
         return False
     memoir.status = APPROVED if approve else REJECTED
     memoir.reject_reason = None if approve else (reason or "").strip()[: MAX_FIELD * 3] or None
-    await session.commit()
+    await session.flush()
     return True
 
 

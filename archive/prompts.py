@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Meeting, Member, OutboxMessage
-from ground.i18n import N_
+from delivery.messages import Button, Outgoing
+from delivery.rendering import Renderer, Stale
+from ground.i18n import N_, Translator
 
 KIND_PREFIX = "memoir_prompt:"
 
@@ -29,11 +28,9 @@ WRITE_BUTTON = N_("✍️ Share a memory")
 STOP_BUTTON = N_("Don't invite me again")
 
 
-class PromptCb(CallbackData, prefix="mpr"):
-    """A button on the invitation: "write" starts /memoir on the theme, "off" opts out."""
-
-    action: str
-    meeting_id: int = 0
+# The invitation's buttons: ("write", meeting id) starts /memoir on the theme; ("off",)
+# opts out. handlers/outbound.py turns them into Telegram's callback data.
+ACTION = "memoir_prompt"
 
 
 def prompt_kind(meeting_id: int) -> str:
@@ -70,7 +67,7 @@ async def set_prompts_wanted(
                 OutboxMessage.sent_at.is_(None),
             )
         )
-    await session.commit()
+    await session.flush()
 
 
 # ---------------------------------------------------------------- queueing and rendering
@@ -115,27 +112,33 @@ async def queue_prompts(session: AsyncSession, meeting: Meeting, *, now: datetim
         else:
             continue
         touched += 1
-    await session.commit()
+    await session.flush()
     return touched
 
 
-def render_prompt(
-    i18n: I18n, locale: str, meeting_id: int, payload: str | None
-) -> tuple[str, InlineKeyboardMarkup]:
+def render_prompt(i18n: Translator, locale: str, meeting_id: int, payload: str | None) -> Outgoing:
     """The invitation in the member's language, with its two buttons."""
 
     def t(message: str) -> str:
         return i18n.gettext(message, locale=locale)
 
     theme = str(json.loads(payload or "{}").get("theme") or "")
-    buttons = [
-        [
-            InlineKeyboardButton(
-                text=t(WRITE_BUTTON),
-                callback_data=PromptCb(action="write", meeting_id=meeting_id).pack(),
-            )
-        ],
-        [InlineKeyboardButton(text=t(STOP_BUTTON), callback_data=PromptCb(action="off").pack())],
-    ]
-    text = t(INVITATION).format(theme=theme)
-    return text, InlineKeyboardMarkup(inline_keyboard=buttons)
+    buttons = (
+        (Button(t(WRITE_BUTTON), ACTION, ("write", meeting_id)),),
+        (Button(t(STOP_BUTTON), ACTION, ("off", 0)),),
+    )
+    return Outgoing(t(INVITATION).format(theme=theme), buttons)
+
+
+def prompt_renderer(i18n: Translator) -> Renderer:
+    """What the delivery tick calls for an invitation, at the moment it is sent."""
+
+    async def render_row(
+        session: AsyncSession, row: OutboxMessage, member: Member, now: datetime
+    ) -> Outgoing:
+        # Checked again at send time: the member may have opted out after it was queued.
+        if not await prompts_wanted(session, member.id):
+            raise Stale("member opted out of memoir prompts")
+        return render_prompt(i18n, member.locale, row.meeting_id or 0, row.payload)
+
+    return render_row

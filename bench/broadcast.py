@@ -36,15 +36,16 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.seed import seed_members
+from bot.app import build_delivery
 from bot.runner import open_app
 from db.models import OutboxMessage
+from delivery import outbox
+from delivery.broadcasts import broadcast_progress, queue_broadcast
+from delivery.pacer import Pacer
+from delivery.sending import Delivery, DeliveryReport
 from ground.clock import Clock
 from ground.settings import load_settings
 from sandbox.fake_api import FakeBotAPI
-from scheduling.delivery import outbox
-from scheduling.delivery.broadcasts import broadcast_progress, queue_broadcast
-from scheduling.delivery.pacer import Pacer
-from scheduling.delivery.sending import Delivery, DeliveryReport
 
 TOKEN = "123456:BENCH-token-for-the-fake-api"
 REF = "bench"
@@ -214,9 +215,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             open_app(settings, token=TOKEN, api_base=fake.base_url, clock=clock) as app,
         ):
             pacer = MeasuredPacer(args.rate * args.pacer_fraction, per_chat_rate=1000.0)
-            delivery = Delivery(
-                app.bot, app.ctx.session_factory, app.ctx.i18n, clock, pacer, workers=args.workers
-            )
+            delivery = build_delivery(app.bot, app.ctx, pacer, workers=args.workers)
             await add_members(delivery, args.members, clock.now())
             for chat_id in plan.blocked:
                 fake.block(chat_id)
@@ -232,6 +231,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 instrument(delivery, timings)
             async with delivery.session_factory() as session:
                 queued = await queue_broadcast(session, REF, TEXT, now=clock.now())
+                await session.commit()
 
             started, cpu_started = time.perf_counter(), time.process_time()
             report, jumps, skipped = await deliver_all(delivery, clock)

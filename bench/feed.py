@@ -57,6 +57,7 @@ async def _seed(url: str, meetings: int) -> str:
         session.add(member)
         await session.commit()
         token = await ensure_token(session, member)
+        await session.commit()
         # Monthly-ish club life: most meetings in the past year, a few coming.
         past = NOW - timedelta(days=360)
         step = timedelta(days=400 // max(meetings, 1))
@@ -65,7 +66,9 @@ async def _seed(url: str, meetings: int) -> str:
             m = await create_meeting(
                 session, past + step * n, now=created, theme=f"Тема {n}: Харбин, 哈尔滨 🏮"
             )
+            await session.commit()
             await set_link(session, m, f"https://meet.example.org/j/{n}", now=created)
+            await session.commit()
     await engine.dispose()
     return token
 

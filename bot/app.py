@@ -10,14 +10,43 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 
+from archive import prompts
 from bot.response_models import pin_response_models
 from bot.routing import include_handler_routers
 from db.engine import member_cache_of
+from delivery.pacer import Pacer
+from delivery.rendering import Renderer
+from delivery.sending import Delivery
 from ground.context import AppContext
+from ground.i18n import Translator
 from ground.settings import Settings
 from handlers.album_receipts import AlbumReceipts
 from handlers.errors import make_error_handler
 from handlers.middlewares import SharedThrottle, SharedTurns, Throttle, Turns, UpdateContext
+from handlers.outbound import TelegramSender
+from scheduling.meetings import notices
+
+
+def message_renderers(i18n: Translator) -> dict[str, Renderer]:
+    """Which domain writes which outbox kind (the delivery tick knows none of them)."""
+    meetings = notices.meeting_renderer(i18n)
+    return {
+        **{kind: meetings for kind in notices.MEETING_KINDS},
+        prompts.KIND_PREFIX: prompts.prompt_renderer(i18n),
+    }
+
+
+def build_delivery(bot: Bot, ctx: AppContext, pacer: Pacer, *, workers: int = 1) -> Delivery:
+    """The outbox's delivery tick, sending through this bot."""
+    return Delivery(
+        TelegramSender(bot),
+        ctx.session_factory,
+        ctx.i18n,
+        ctx.clock,
+        pacer,
+        renderers=message_renderers(ctx.i18n),
+        workers=workers,
+    )
 
 
 def create_bot(token: str, api_base: str) -> Bot:

@@ -20,24 +20,26 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from archive.check import check_media
-from bot.app import build_dispatcher, create_bot
+from bot.app import build_delivery, build_dispatcher, create_bot
+from bot.jobs import build_scheduler
 from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
 from db.media import MediaStore
 from db.member_cache import Announcer, MemberCache, RedisInvalidations
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head
+from db.unit_of_work import unit_of_work
+from delivery.outbox import release_claims
+from delivery.pacer import Pacer
+from delivery.sending import Delivery
 from ground.clock import Clock
 from ground.context import AppContext
 from ground.settings import Settings
 from handlers.commands import publish_member_menus, publish_organiser_menu
 from handlers.i18n import build_i18n
-from scheduling.delivery.jobs import build_scheduler
-from scheduling.delivery.outbox import release_claims
-from scheduling.delivery.pacer import Pacer
-from scheduling.delivery.sending import Delivery
 from scheduling.feeds.store import DATA_VERSION
 from scheduling.geo import places
+from scheduling.planning.monthly import send_monthly_plan
 from web.app import build_web_app, start_web
 from web.health import HEALTH_KEY
 
@@ -86,9 +88,7 @@ async def open_app(
     (await check_media(MediaStore(settings.media_dir), ctx.session_factory)).log()
     bot = create_bot(token, api_base)
     pacer = Pacer(settings.send_rate_global, settings.send_rate_per_chat)
-    delivery = Delivery(
-        bot, ctx.session_factory, ctx.i18n, ctx.clock, pacer, workers=settings.send_workers
-    )
+    delivery = build_delivery(bot, ctx, pacer, workers=settings.send_workers)
     delivery.lease = timedelta(seconds=settings.outbox_lease_seconds)
     storage = fsm_storage(settings)
     app = RunningApp(ctx=ctx, bot=bot, dp=build_dispatcher(ctx, storage), delivery=delivery)
@@ -151,21 +151,18 @@ async def _prepare(app: RunningApp, *, scheduler: bool) -> AsyncIOScheduler | No
     if not app.ctx.settings.webhook_mode:
         # Only one process may long-poll, so claims left in the database are a killed
         # run's own. In webhook mode other instances may hold live claims: wait for leases.
-        async with app.ctx.session_factory() as session:
+        async with unit_of_work(app.ctx.session_factory) as session:
             released = await release_claims(session)
         if released:
             log.info("took back %s outbox rows claimed before the last stop", released)
     if not scheduler:
         return None
-    from handlers.organisers import send_finished_reports
-    from handlers.planning import send_monthly_plan
-
+    ctx = app.ctx
     jobs = build_scheduler(
         app.delivery,
-        lambda: send_monthly_plan(app.bot, app.ctx),
-        lambda: send_finished_reports(app.bot, app.ctx),
-        plan_day=app.ctx.settings.plan_day,
-        plan_hour_utc=app.ctx.settings.plan_hour_utc,
+        lambda: send_monthly_plan(ctx.session_factory, ctx.i18n, ctx.clock, ctx.settings),
+        plan_day=ctx.settings.plan_day,
+        plan_hour_utc=ctx.settings.plan_hour_utc,
     )
     jobs.start()
     return jobs

@@ -38,6 +38,7 @@ from sqlalchemy.orm import (
 )
 
 from db.models import Meeting, Member, Organiser
+from db.unit_of_work import discard_after_commit, run_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -337,6 +338,11 @@ class TrackingSession(AsyncSession):
         announcer: Announcer | None = self.info.get("member_cache_announce")
         if announcer is not None:
             await announcer.settle()
+        await run_after_commit(self)  # e.g. remove files whose rows this commit deleted
+
+    async def rollback(self) -> None:
+        discard_after_commit(self)
+        await super().rollback()
 
     def _has_changes(self) -> bool:
         sync = self.sync_session

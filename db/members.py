@@ -58,7 +58,7 @@ async def save_registration(
     member.consent_at = now
     member.registered_at = member.registered_at or now
     member.reachable = True
-    await session.commit()
+    await session.flush()
     return member
 
 
@@ -70,7 +70,7 @@ async def update_member(session: AsyncSession, member: Member, **fields: object)
     session.add(member)  # it may come detached from the member cache
     for key, value in fields.items():
         setattr(member, key, value)
-    await session.commit()
+    await session.flush()
     return member
 
 
@@ -78,7 +78,7 @@ async def forget_member(session: AsyncSession, telegram_id: int) -> bool:
     """Delete everything stored about a person; rows that hang off them cascade."""
     statement = delete(Member).where(Member.telegram_id == telegram_id)
     result = await session.execute(statement.execution_options(**{AFFECTS: [telegram_id]}))
-    await session.commit()
+    await session.flush()
     return bool(result.rowcount)
 
 
@@ -146,12 +146,12 @@ async def promote_organiser(session: AsyncSession, telegram_id: int, added_by: i
     if await session.get(Organiser, telegram_id) is not None:
         return False
     session.add(Organiser(telegram_id=telegram_id, added_by=added_by, added_at=utcnow()))
-    await session.commit()
+    await session.flush()
     return True
 
 
 async def demote_organiser(session: AsyncSession, telegram_id: int) -> bool:
     statement = delete(Organiser).where(Organiser.telegram_id == telegram_id)
     result = await session.execute(statement.execution_options(**{AFFECTS: [telegram_id]}))
-    await session.commit()
+    await session.flush()
     return bool(result.rowcount)

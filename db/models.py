@@ -140,7 +140,10 @@ class OutboxMessage(Base):
     meeting_id: Mapped[int | None] = mapped_column(
         ForeignKey("meetings.id", ondelete="CASCADE"), index=True
     )
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    # A member's message, or (member_id None) a note to a chat such as an organiser who
+    # never registered: then `chat_id` says where, and the payload holds the whole text.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -244,3 +247,7 @@ class BroadcastReport(Base):
     locale: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The progress message the organiser watches, what it last said, and when.
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_shown: Mapped[int | None] = mapped_column(Integer)
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

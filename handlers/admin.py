@@ -39,6 +39,7 @@ from db.stats import (
     member_page,
     recent_meeting_stats,
 )
+from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.settings import Settings
 from handlers.commands import publish_organiser_menu
@@ -235,6 +236,7 @@ async def cmd_admins(
         )
         return
     if await demote_organiser(session, telegram_id):
+        await commit(session)
         log.info("organiser %s removed by %s", telegram_id, actor)
         with contextlib.suppress(TelegramAPIError):
             await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=telegram_id))
@@ -249,6 +251,7 @@ async def _promote(
     if not await promote_organiser(session, telegram_id, actor):
         await message.answer(_("That person is already an organiser."))
         return
+    await commit(session)
     log.info("organiser %s added by %s", telegram_id, actor)
     member = await get_member(session, telegram_id)
     with contextlib.suppress(TelegramAPIError):  # they may not have opened the chat yet

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Member
+from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.settings import Settings
 from handlers.keyboards import Keyboard
@@ -74,6 +75,7 @@ async def cmd_calendar(
     if not await ensure_registered(message, member):
         return
     token = await ensure_token(session, member)
+    await commit(session)
     await message.answer(calendar_text(settings, token), reply_markup=reset_markup())
     meeting = await next_meeting(session, clock.now())
     if meeting is None:
@@ -100,6 +102,7 @@ async def on_reset(
         await query.answer(_("This button is no longer active."), show_alert=True)
         return
     token = await reset_token(session, member)
+    await commit(session)
     await query.answer(_("Done: the old address no longer works."))
     if isinstance(query.message, Message):
         await query.message.edit_text(calendar_text(settings, token), reply_markup=reset_markup())

@@ -69,3 +69,10 @@ class AttendCb(CallbackData, prefix="att"):
 
     meeting_id: int
     attended: bool
+
+
+class PromptCb(CallbackData, prefix="mpr"):
+    """A button on the memoir invitation: "write" starts /memoir on the theme, "off" opts out."""
+
+    action: str
+    meeting_id: int = 0

@@ -10,12 +10,15 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Meeting, Member
+from db.unit_of_work import commit
+from delivery.messages import Outgoing
 from ground.clock import Clock
 from ground.i18n import N_
 from handlers.callbacks import AttendCb, RsvpCb
+from handlers.outbound import markup_of
 from handlers.replies import ensure_registered, show
 from scheduling.meetings.lifecycle import MeetingError, next_meeting, record_attendance, record_rsvp
-from scheduling.meetings.notices import meeting_details, rsvp_markup
+from scheduling.meetings.notices import meeting_details, rsvp_buttons
 
 router = Router(name="meetings")
 
@@ -37,7 +40,8 @@ async def cmd_next(
         await message.answer(_("No meeting is set yet. I will tell you as soon as it is."))
         return
     text = _("The next club meeting:") + "\n" + meeting_details(i18n, member, meeting)
-    await message.answer(text, reply_markup=rsvp_markup(i18n, member.locale, meeting))
+    buttons = rsvp_buttons(i18n, member.locale, meeting)
+    await message.answer(text, reply_markup=markup_of(Outgoing(text, buttons)))
 
 
 @router.callback_query(RsvpCb.filter())
@@ -56,6 +60,7 @@ async def on_rsvp(
         return
     try:
         await record_rsvp(session, meeting, member, callback_data.answer, now=clock.now())
+        await commit(session)
     except MeetingError as exc:
         reasons = {
             "cancelled": _("This meeting was cancelled, so there is nothing to answer."),
@@ -85,6 +90,7 @@ async def on_attendance(
         return
     try:
         await record_attendance(session, meeting, member, callback_data.attended, now=clock.now())
+        await commit(session)
     except MeetingError:
         await query.answer(_("This button is no longer active."), show_alert=True)
         return

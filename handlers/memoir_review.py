@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from archive import memoirs as records
 from archive.export import ExportLabels, build_export
 from db.models import Memoir
+from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
 from handlers.admin import OrganisersOnly
@@ -85,13 +86,16 @@ async def apply_edit(session: AsyncSession, memoir: Memoir, action: str, text: s
         if not value or cleared:
             return _("Please type the new title.")
         await records.set_details(session, memoir, title=value)
+        await commit(session)
     elif action == "period":
         period = (None, None) if cleared else records.parse_period(value)
         if period is None:
             return edit_prompt("period")
         await records.set_details(session, memoir, decade=period[0], year=period[1])
+        await commit(session)
     elif action in ("place", "people"):
         await records.set_details(session, memoir, **{action: None if cleared else value})
+        await commit(session)
     else:
         raise ValueError(action)
     return None
@@ -180,6 +184,7 @@ async def on_review_button(
         return
     if callback_data.action == "approve":
         await records.decide(session, memoir, approve=True)
+        await commit(session)
         await notify_author(app, bot, session, memoir)
         await show(query, _("Approved: “{title}”.").format(title=memoir.title or _("Untitled")))
         await show_next(query, session, app, bot)
@@ -214,6 +219,7 @@ async def on_reason(
         return
     reason = (message.text or "").strip()
     await records.decide(session, memoir, approve=False, reason=reason)
+    await commit(session)
     told = await notify_author(app, bot, session, memoir)
     done = _("Rejected; the author has been told the reason.") if told else _("Rejected.")
     await message.answer(done)

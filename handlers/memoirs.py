@@ -26,9 +26,11 @@ from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store, 
 from db.media import KIND_PHOTO, KIND_VOICE, MediaStore
 from db.members import promoted_organiser_ids
 from db.models import MediaFile, Meeting, Member, Memoir
+from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
 from handlers.album_receipts import AlbumReceipts, SendReceipt
+from handlers.callbacks import PromptCb
 from handlers.filters import TypedAnswer
 from handlers.keyboards import Keyboard
 from handlers.replies import clip, show
@@ -237,6 +239,7 @@ async def start_memoir(
     assert member is not None
     theme = (theme_text or "").strip()[: records.MAX_FIELD] or None
     memoir = await records.create_draft(session, member, theme)
+    await commit(session)
     await state.clear()
     await state.set_state(MemoSt.collect)
     await state.update_data(memoir_id=memoir.id)
@@ -316,6 +319,7 @@ async def on_file(
         telegram_file_id=item.file_id,
         telegram_file_unique_id=item.file_unique_id,
     )
+    await commit(session)
     if row is not None and not blob.demoted and message.media_group_id:
         # One receipt for the whole album, once its last part has come (album_receipts.py).
         album_receipts.saved(
@@ -350,6 +354,7 @@ async def on_text(
     if memoir is None:
         return
     await records.add_text(session, memoir, text)
+    await commit(session)
     await message.answer(and_send_more(_("✍️ Text saved.")), reply_markup=collect_keyboard())
 
 
@@ -369,6 +374,7 @@ async def on_cancel(
     memoir = await _draft(state, session, member)
     if memoir is not None:
         await records.delete_memoirs(session, store_of(app), [memoir.id])
+        await commit(session)
     await state.clear()
     await show(query, _("Cancelled; nothing was kept. /memoir starts again."))
 
@@ -438,6 +444,7 @@ async def _submit(
     app: AppContext,
 ) -> None:
     await records.submit(session, memoir)
+    await commit(session)
     await state.clear()
     await notify_organisers(app, event.bot, session, memoir)  # type: ignore[arg-type]
     await show(
@@ -483,6 +490,7 @@ async def on_period_text(
         return
     decade, year = period
     await records.set_details(session, memoir, decade=decade, year=year)
+    await commit(session)
     await _ask_place(message, state)
 
 
@@ -504,6 +512,7 @@ async def on_skip_or_decade(
             await query.answer(_("This button is no longer active."), show_alert=True)
             return
         await records.set_details(session, memoir, decade=callback_data.value, year=None)
+        await commit(session)
         await _ask_place(query, state)
         return
     await _save_step(query, state, session, memoir, step, None, app)
@@ -521,14 +530,17 @@ async def _save_step(
     """Store one answer (None = skipped) and move to the next question."""
     if step == MemoSt.title.state:
         await records.set_details(session, memoir, title=value or _("Untitled"))
+        await commit(session)
         await _ask_period(event, state)
     elif step == MemoSt.period.state:
         await _ask_place(event, state)
     elif step == MemoSt.place.state:
         await records.set_details(session, memoir, place=value)
+        await commit(session)
         await _ask_people(event, state)
     elif step == MemoSt.people.state:
         await records.set_details(session, memoir, people=value)
+        await commit(session)
         await _submit(event, state, session, memoir, app)
     elif isinstance(event, CallbackQuery):
         await event.answer(_("This button is no longer active."), show_alert=True)
@@ -661,6 +673,7 @@ async def on_my(
         )
     elif callback_data.action == "confirm":
         await records.delete_memoirs(session, store_of(app), [memoir.id])
+        await commit(session)
         await show(query, _("Deleted. /my shows your other memoirs."))
     else:
         await query.answer(_("This button is no longer active."), show_alert=True)
@@ -889,16 +902,17 @@ async def cmd_memoir_prompts(
     choice = (command.args or "").strip().casefold()
     if choice in ("on", "off"):
         await prompts.set_prompts_wanted(session, member, choice == "on", now=clock.now())
+        await commit(session)
     elif choice:
         await message.answer(_("Please send /memoir_prompts on or /memoir_prompts off."))
         return
     await message.answer(prompts_status_text(await prompts.prompts_wanted(session, member.id)))
 
 
-@router.callback_query(prompts.PromptCb.filter())
+@router.callback_query(PromptCb.filter())
 async def on_prompt_button(
     query: CallbackQuery,
-    callback_data: prompts.PromptCb,
+    callback_data: PromptCb,
     state: FSMContext,
     session: AsyncSession,
     member: Member | None,
@@ -910,6 +924,7 @@ async def on_prompt_button(
     assert member is not None
     if callback_data.action == "off":
         await prompts.set_prompts_wanted(session, member, False, now=clock.now())
+        await commit(session)
         await show(query, prompts_status_text(False))
     elif callback_data.action == "write":
         meeting = await session.get(Meeting, callback_data.meeting_id)

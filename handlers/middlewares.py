@@ -1,8 +1,9 @@
 """What every update goes through before a handler: one outer middleware, in steps.
 
 The steps, in order: count the update (/metrics); keep silent outside private chats; wait
-for the same person's previous update to finish; open a database session; load the member
-and their role; choose the locale; drop a flood.
+for the same person's previous update to finish; open a database session (the update's
+unit of work, committed when the handler returns); load the member and their role; choose
+the locale; drop a flood.
 
 They run inside one aiogram middleware rather than six: aiogram wraps each middleware layer
 anew for every update, and six layers were a measurable share of a button press
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.member_cache import MemberCache
 from db.members import member_and_role
+from db.unit_of_work import commit, has_pending_work, rollback
 from ground.i18n import resolve_locale
 from ground.metrics import UPDATES
 
@@ -290,10 +292,19 @@ class UpdateContext(BaseMiddleware):
             return await self._with_turn(handler, event, data)
 
     async def _with_turn(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
+        # The update's unit of work: what the handler left uncommitted is committed when it
+        # returns, and rolled back if it fails (db/unit_of_work.py).
         session = self.sessions.take()
         data["session"] = session
         try:
-            return await self._with_session(handler, event, data, session)
+            result = await self._with_session(handler, event, data, session)
+            if has_pending_work(session):
+                await commit(session)
+            return result
+        except BaseException:
+            if session_was_used(session):
+                await rollback(session)
+            raise
         finally:
             await self.sessions.give_back(session)
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 
-from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -17,6 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.prompts import queue_prompts
 from db.models import Member
+from db.unit_of_work import commit
+from delivery.broadcasts import (
+    AlreadyQueued,
+    queue_broadcast,
+    recipients_count,
+)
 from ground.clock import Clock
 from ground.context import AppContext
 from ground.settings import Settings
@@ -25,14 +29,6 @@ from handlers.callbacks import MeetingAdminCb
 from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
 from handlers.replies import clip, show
-from scheduling.delivery.broadcasts import (
-    AlreadyQueued,
-    broadcast_progress,
-    claim_finished_reports,
-    queue_broadcast,
-    recipients_count,
-    release_report,
-)
 from scheduling.geo import localtime
 from scheduling.meetings import zoom
 from scheduling.meetings.lifecycle import (
@@ -117,10 +113,12 @@ async def cmd_meeting(
         return
     try:
         meeting = await create_meeting(session, parsed.starts_at, now=now)
+        await commit(session)
     except MeetingError as exc:
         await message.answer(meeting_error_text(exc))
         return
     outcome = await zoom.on_meeting_confirmed(session, meeting, settings, now=now)
+    await commit(session)
     await message.answer(
         _(
             "The meeting is set for {when}. Members are being told in their own time. Set the link with /link."
@@ -149,10 +147,12 @@ async def cmd_reschedule(
         return
     try:
         await reschedule_meeting(session, meeting, parsed.starts_at, now=now)
+        await commit(session)
     except MeetingError as exc:
         await message.answer(meeting_error_text(exc))
         return
     outcome = await zoom.on_meeting_rescheduled(session, meeting, settings, now=now)
+    await commit(session)
     await message.answer(
         _("The meeting is moved to {when}. Everyone is being told.").format(
             when=_when(member, meeting.starts_at)
@@ -181,6 +181,7 @@ async def cmd_link(
         await message.answer(reasons.get(exc.reason, _("That does not look like a valid link.")))
         return
     await set_link(session, meeting, link, now=now)
+    await commit(session)
     await message.answer(_("Link saved. Members get it with the reminders and in /next."))
 
 
@@ -212,6 +213,7 @@ async def cmd_theme(
         return
     await set_theme(session, meeting, theme, now=now)
     await queue_prompts(session, meeting, now=now)  # the memoir invitation (issue 6)
+    await commit(session)
     outcome = await zoom.on_theme_changed(meeting, settings)
     await message.answer(
         _("Theme saved: {theme}").format(theme=theme) + zoom_note("topic", outcome)
@@ -302,6 +304,7 @@ async def on_meeting_admin(
             return
         try:
             await cancel_meeting(session, meeting, data.get("cancel_reason") or "", now=clock.now())
+            await commit(session)
         except MeetingError as exc:
             await show(query, meeting_error_text(exc))
             return
@@ -320,6 +323,7 @@ async def on_meeting_admin(
             count = await queue_broadcast(
                 session, callback_data.ref, pending["text"], now=clock.now(), report_to=report_to
             )
+            await commit(session)
         except AlreadyQueued:
             await query.answer(_("This button is no longer active."), show_alert=True)
             return
@@ -327,69 +331,5 @@ async def on_meeting_admin(
             query,
             _("Sending to {count} members. I will report when it is done.").format(count=count),
         )
-        if query.from_user is not None:
-            locale = i18n.current_locale
-            task = asyncio.create_task(
-                report_broadcast(query.bot, app, query.from_user.id, callback_data.ref, locale)  # type: ignore[arg-type]
-            )
-            _background.add(task)
-            task.add_done_callback(_background.discard)
         return
     await query.answer(_("This button is no longer active."), show_alert=True)
-
-
-_background: set[asyncio.Task[None]] = set()
-PROGRESS_EVERY_SECONDS = 3.0
-
-
-async def report_broadcast(bot: Bot, app: AppContext, chat_id: int, ref: str, locale: str) -> None:
-    """One progress message, edited as the broadcast goes; then the final count is sent.
-
-    The progress lives in this process only. The final count is owed in the database
-    (`broadcast_reports`): if this task dies with the process, the reports job sends it.
-    """
-    t = lambda msg: app.i18n.gettext(msg, locale=locale)  # noqa: E731 - local shorthand
-    progress_message_id: int | None = None
-    last_shown = -1
-    while True:
-        await asyncio.sleep(PROGRESS_EVERY_SECONDS)
-        async with app.session_factory() as session:
-            progress = await broadcast_progress(session, ref)
-        if progress.pending == 0:
-            break
-        done = progress.total - progress.pending
-        if done == last_shown:
-            continue
-        last_shown = done
-        text = t("Broadcast: {done} of {total} sent so far.").format(
-            done=done, total=progress.total
-        )
-        try:
-            if progress_message_id is None:
-                progress_message_id = (await bot.send_message(chat_id, text)).message_id
-            else:
-                await bot.edit_message_text(text, chat_id=chat_id, message_id=progress_message_id)
-        except TelegramAPIError as exc:  # progress is a courtesy; the final count matters
-            log.warning("broadcast progress update failed: %s", exc)
-    await send_finished_reports(bot, app)
-
-
-async def send_finished_reports(bot: Bot, app: AppContext) -> int:
-    """Send every final count that is due, once; run after a broadcast and by a job."""
-    async with app.session_factory() as session:
-        reports = await claim_finished_reports(session, app.clock.now())
-    sent = 0
-    for report in reports:
-        p = report.progress
-        t = lambda msg, locale=report.locale: app.i18n.gettext(msg, locale=locale)  # noqa: E731
-        text = t(
-            "Broadcast finished: delivered {delivered}, blocked the bot {blocked}, failed {failed}."
-        ).format(delivered=p.delivered, blocked=p.blocked, failed=p.failed)
-        try:
-            await bot.send_message(report.chat_id, text)
-            sent += 1
-        except TelegramAPIError as exc:
-            log.warning("broadcast %s: the final count could not be sent: %s", report.ref, exc)
-            async with app.session_factory() as session:
-                await release_report(session, report.ref)
-    return sent

@@ -14,6 +14,7 @@ from archive.memoirs import count_own_memoirs, forget_member_memoirs
 from db.media import MediaStore
 from db.members import forget_member, update_member
 from db.models import Member
+from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
 from ground.i18n import N_
@@ -144,6 +145,7 @@ async def cmd_lang(
         await message.answer(_("Please write /lang ru, /lang en or /lang zh."))
         return
     await update_member(session, member, locale=choice)
+    await commit(session)
     with i18n.use_locale(choice):
         await message.answer(
             _("Language saved: {language}.").format(language=LANGUAGE_NAMES[choice])
@@ -171,6 +173,7 @@ async def cmd_name(
         )
         return
     await update_member(session, member, name=name)
+    await commit(session)
     await message.answer(_("Name saved: {name}.").format(name=name))
 
 
@@ -216,6 +219,7 @@ async def cmd_tz(
     await update_member(
         session, member, zone=match.zone, city=city, country=match.country or member.country
     )
+    await commit(session)
     now = clock.now()
     await message.answer(
         _("Time zone saved: {place} ({offset}). Your local time is now {clock}.").format(
@@ -241,6 +245,7 @@ async def cmd_hours(
         )
         return
     await update_member(session, member, hours_start=start, hours_end=end)
+    await commit(session)
     text = _("Hours saved: {hours}.").format(hours=localtime.format_hours(start, end))
     if end < start:
         text += " " + _("(This window crosses midnight.)")
@@ -307,6 +312,7 @@ async def on_forget(
         session, store, member.id, keep_anonymised=callback_data.keep_memoirs
     )
     await forget_member(session, query.from_user.id)
+    await commit(session)
     await show(
         query,
         _(
@@ -362,6 +368,7 @@ async def on_reminder_toggle(
     chosen = set(chosen_offsets(member)) ^ {callback_data.offset}
     ordered = tuple(o for o in DEFAULT_OFFSETS if o in chosen)
     await set_member_reminders(session, member, ordered, now=clock.now())
+    await commit(session)
     await show(query, *reminders_prompt(member))
 
 
@@ -406,6 +413,7 @@ async def cmd_unavailable(
         await message.answer(_("That day has already passed. Please give days from today on."))
         return
     added, removed = await toggle_unavailable_days(session, member, days)
+    await commit(session)
     lines = []
     if added:
         lines.append(

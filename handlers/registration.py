@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.members import Registration, save_registration, update_member
 from db.models import DEFAULT_HOURS_END, DEFAULT_HOURS_START, Member
+from db.unit_of_work import commit
 from ground.clock import Clock
 from handlers.callbacks import RegCb
 from handlers.filters import SharedLocation, TypedAnswer
@@ -642,9 +643,11 @@ async def on_consent(
         hours_start=int(data.get("hours_start", DEFAULT_HOURS_START)),
         hours_end=int(data.get("hours_end", DEFAULT_HOURS_END)),
     )
+    # One unit of work: the member and the notices of the coming meeting land together.
     member = await save_registration(session, registration, member)
-    await state.clear()
     await queue_for_new_member(session, member, clock.now())
+    await commit(session)
+    await state.clear()
     await show(
         query,
         _(
@@ -675,6 +678,7 @@ async def _finish_edit(
     if data.get("mode") != "edit":
         return False
     await update_member(session, member, **fields)
+    await commit(session)
     await state.clear()
     from handlers.profile import show_settings
 

@@ -95,11 +95,15 @@ async def test_check_finds_orphans_and_missing_files(tmp_path: Path, database_ur
             session.add(member)
             await session.commit()
             memoir = await create_draft(session, member)
+            await session.commit()
             kept = store.put_bytes(jpeg_with_gps("red"), kind=KIND_PHOTO, mime_type="image/jpeg")
             lost = store.put_bytes(jpeg_with_gps("blue"), kind=KIND_PHOTO, mime_type="image/jpeg")
             await add_media(session, memoir, kept)
+            await session.commit()
             await add_media(session, memoir, lost)
+            await session.commit()
             assert await add_media(session, memoir, kept) is None  # same content, same memoir
+            await session.commit()
         assert (await check_media(store, factory)).ok
 
         # A crash after the rename but before the commit: a file nobody recorded.
@@ -116,6 +120,7 @@ async def test_check_finds_orphans_and_missing_files(tmp_path: Path, database_ur
 
         async with factory() as session:
             await delete_memoirs(session, store, [memoir.id])
+            await session.commit()
             assert list(await session.scalars(select(MediaFile))) == []
             assert (await search_approved(session, None, 0)).total == 0
         assert not store.absolute(kept.path).exists()

@@ -25,7 +25,9 @@ async def test_calendar_gives_links_file_and_reset(club: Club) -> None:
         meeting = await create_meeting(
             session, club.clock.now() + timedelta(days=4), now=club.clock.now(), theme="Чай, 茶"
         )
+        await session.commit()
         await set_link(session, meeting, LINK, now=club.clock.now())
+        await session.commit()
 
     reply = await club.say(user, "/calendar")
     assert reply.text is not None

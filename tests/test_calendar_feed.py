@@ -241,13 +241,17 @@ async def test_reschedule_and_cancel_keep_uid_and_raise_sequence(database_url: s
         sessions = create_session_factory(engine)
         async with sessions() as session:
             m = await create_meeting(session, NOW + timedelta(days=10), now=NOW, theme="Чай")
+            await session.commit()
             first = parse_all(render_calendar([m], english, "private"))[0]
             await set_link(session, m, "https://meet.example.org/a", now=NOW)
+            await session.commit()
             await reschedule_meeting(
                 session, m, NOW + timedelta(days=11), now=NOW + timedelta(hours=1)
             )
+            await session.commit()
             second = parse_all(render_calendar([m], english, "private"))[0]
             await cancel_meeting(session, m, "снег; буря", now=NOW + timedelta(hours=2))
+            await session.commit()
             third = parse_all(render_calendar([m], english, "private"))[0]
     finally:
         await engine.dispose()

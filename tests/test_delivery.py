@@ -16,14 +16,15 @@ import pytest
 from sqlalchemy import select
 
 from bench.seed import seed_members
+from bot.app import build_delivery
 from bot.runner import RunningApp, open_app
 from db.models import Meeting, Member, OutboxMessage
+from delivery.broadcasts import AlreadyQueued, broadcast_progress, queue_broadcast
+from delivery.pacer import Pacer
+from delivery.sending import Delivery, DeliveryReport
 from ground.clock import FixedClock
 from ground.settings import load_settings
 from sandbox.fake_api import FakeBotAPI, RecordedRequest
-from scheduling.delivery.broadcasts import AlreadyQueued, broadcast_progress, queue_broadcast
-from scheduling.delivery.pacer import Pacer
-from scheduling.delivery.sending import Delivery, DeliveryReport
 from scheduling.meetings.lifecycle import (
     cancel_meeting,
     create_meeting,
@@ -146,13 +147,15 @@ async def rig(tmp_path: Path, database_url: str) -> AsyncIterator[Rig]:
     ):
         time_source = VirtualTime()
         pacer = RecordingPacer(time_source)
-        delivery = Delivery(app.bot, app.ctx.session_factory, app.ctx.i18n, clock, pacer)
+        delivery = build_delivery(app.bot, app.ctx, pacer)
         yield Rig(fake, app, clock, delivery, pacer, time_source)
 
 
 async def _meeting(rig: Rig, starts_at: datetime = START) -> Meeting:
     async with rig.session() as session:
-        return await create_meeting(session, starts_at, now=rig.clock.now())
+        result = await create_meeting(session, starts_at, now=rig.clock.now())
+        await session.commit()
+        return result
 
 
 # --------------------------------------------------------------------------- broadcasts
@@ -163,6 +166,7 @@ async def test_broadcast_reaches_each_of_50_members_exactly_once(rig: Rig) -> No
     await rig.add_members(ids)
     async with rig.session() as session:
         assert await queue_broadcast(session, "b50", "Club news", now=NOW) == 50
+        await session.commit()
 
     report = await rig.delivery.drain()
 
@@ -180,14 +184,17 @@ async def test_the_same_broadcast_is_queued_once_even_if_confirmed_twice(rig: Ri
     await rig.add_members(range(1101, 1106))
     async with rig.session() as session:
         count = await queue_broadcast(session, "twice", "Once", now=NOW, report_to=(1101, "en"))
+        await session.commit()
         assert count == 5
     async with rig.session() as session:  # a second press, maybe on another instance
         with pytest.raises(AlreadyQueued):
             await queue_broadcast(session, "twice", "Once", now=NOW, report_to=(1101, "en"))
+            await session.commit()
     async with rig.session() as session:
         assert (await broadcast_progress(session, "twice")).total == 5
-    assert (await rig.delivery.drain()).sent == 5
-    assert [len(rig.sends(chat)) for chat in range(1101, 1106)] == [1] * 5
+    # Five members once each, and the organiser (1101) also gets the final count once.
+    assert (await rig.delivery.drain()).sent == 6
+    assert [len(rig.sends(chat)) for chat in range(1101, 1106)] == [2, 1, 1, 1, 1]
 
 
 async def test_429_pauses_the_pacer_and_the_message_still_goes_once(rig: Rig) -> None:
@@ -195,6 +202,7 @@ async def test_429_pauses_the_pacer_and_the_message_still_goes_once(rig: Rig) ->
     rig.fake.inject("sendMessage", chat_id=2002, status=429, retry_after=3)
     async with rig.session() as session:
         await queue_broadcast(session, "b429", "Hello", now=NOW)
+        await session.commit()
 
     report = await rig.delivery.tick()
 
@@ -212,6 +220,7 @@ async def test_500_is_retried_after_backoff_and_delivered_once(rig: Rig) -> None
     rig.fake.inject("sendMessage", chat_id=3002, status=500)
     async with rig.session() as session:
         await queue_broadcast(session, "b500", "Hello", now=NOW)
+        await session.commit()
 
     first = await rig.delivery.tick()
 
@@ -238,6 +247,7 @@ async def test_403_marks_member_unreachable_and_nothing_more_is_sent_to_them(rig
     await rig.add_members([blocked, other])
     async with rig.session() as session:
         await queue_broadcast(session, "b403", "Hello", now=NOW)
+        await session.commit()
     meeting = await _meeting(rig)  # announce + 4 reminders each, queued before the block
     rig.fake.block(blocked)
 
@@ -257,6 +267,7 @@ async def test_403_marks_member_unreachable_and_nothing_more_is_sent_to_them(rig
         loaded = await session.get(Meeting, meeting.id)
         assert loaded is not None
         await reschedule_meeting(session, loaded, START + timedelta(hours=2), now=NOW)
+        await session.commit()
     await _meeting(rig, START + timedelta(days=60))  # only its announcement falls due here
     new_start = START + timedelta(hours=2)
     for at in (NOW, new_start - timedelta(days=7), new_start - timedelta(days=1)):
@@ -313,7 +324,7 @@ async def test_reminder_whose_meeting_has_started_is_dropped_as_stale(
     await rig.add_members([SYDNEY])
     await _meeting(rig)
     await rig.tick_at(NOW)
-    caplog.set_level(logging.INFO, logger="scheduling.delivery.sending")
+    caplog.set_level(logging.INFO, logger="delivery.sending")
 
     # Down from before the 7d reminder until 10 minutes into the meeting.
     report = await rig.tick_at(START + timedelta(minutes=10))
@@ -341,6 +352,7 @@ async def test_rsvp_no_stops_further_reminders_for_that_member_only(rig: Rig) ->
         member = await session.get(Member, rig.member_ids[SYDNEY])
         assert loaded is not None and member is not None
         await record_rsvp(session, loaded, member, "no", now=NOW)
+        await session.commit()
 
     for at in (START - timedelta(days=7), START - timedelta(days=1), START - timedelta(hours=1)):
         await rig.tick_at(at)
@@ -360,6 +372,7 @@ async def test_cancel_drops_unsent_reminders_and_sends_a_cancellation(rig: Rig) 
         loaded = await session.get(Meeting, meeting.id)
         assert loaded is not None
         await cancel_meeting(session, loaded, "The host is ill", now=rig.clock.now())
+        await session.commit()
 
     report = await rig.delivery.tick()
 
@@ -383,6 +396,7 @@ async def test_reschedule_moves_reminders_and_notifies_old_and_new_local_time(ri
         loaded = await session.get(Meeting, meeting.id)
         assert loaded is not None
         old = await reschedule_meeting(session, loaded, new_start, now=NOW)
+        await session.commit()
     assert old == START
     reminders = [r for r in await rig.rows(SYDNEY) if r.kind.startswith("remind:")]
     assert {r.kind: r.due_at for r in reminders} == {
@@ -451,6 +465,7 @@ async def test_an_unexpected_api_error_does_not_hold_back_the_other_rows(rig: Ri
     rig.fake.inject("sendMessage", chat_id=6002, status=404)
     async with rig.session() as session:
         await queue_broadcast(session, "b404", "Hello", now=NOW)
+        await session.commit()
 
     report = await rig.delivery.tick()
 
@@ -470,7 +485,9 @@ async def test_rsvp_no_still_holds_after_the_meeting_is_moved(rig: Rig) -> None:
         member = await session.get(Member, rig.member_ids[SYDNEY])
         assert loaded is not None and member is not None
         await record_rsvp(session, loaded, member, "no", now=NOW)
+        await session.commit()
         await reschedule_meeting(session, loaded, new_start, now=NOW)
+        await session.commit()
     await rig.tick_at(NOW)  # the "meeting has moved" notice does go out
 
     report = await rig.tick_at(new_start - timedelta(days=1))
@@ -511,7 +528,9 @@ async def test_several_senders_deliver_once_each_and_keep_each_members_order(rig
     await rig.add_members(ids)
     async with rig.session() as session:
         await queue_broadcast(session, "first", "First news", now=NOW)
+        await session.commit()
         await queue_broadcast(session, "second", "Second news", now=NOW)
+        await session.commit()
 
     report = await rig.delivery.drain()
 

@@ -49,7 +49,9 @@ async def test_export_zip_links_every_photo_and_recording(
             await session.commit()
             for n, (theme, decade) in enumerate([("Сунгари", 1930), (None, None), ("Школа", 1940)]):
                 memoir = await create_draft(session, anna, theme)
+                await session.commit()
                 await add_text(session, memoir, f"Текст {n} & <b>не тег</b>")
+                await session.commit()
                 photo = store.put_bytes(
                     jpeg_with_gps(("red", "blue", "green")[n]),
                     kind=KIND_PHOTO,
@@ -63,13 +65,20 @@ async def test_export_zip_links_every_photo_and_recording(
                 )
                 pdf = store.put_bytes(b"%PDF-1.4", kind=KIND_DOCUMENT, mime_type="application/pdf")
                 await add_media(session, memoir, photo, caption=f"Фото {n}")
+                await session.commit()
                 await add_media(session, memoir, shared)  # the same picture in every memoir
+                await session.commit()
                 await add_media(session, memoir, voice)
+                await session.commit()
                 await add_media(session, memoir, pdf, original_name="letter.pdf")
+                await session.commit()
                 await set_details(session, memoir, title=f"Память {n}", decade=decade)
+                await session.commit()
                 await submit(session, memoir)
+                await session.commit()
                 if n < 2:
                     await decide(session, memoir, approve=True)
+                    await session.commit()
             # A pending memoir stays out of the book.
 
         result = await build_export(factory, store, tmp_path / "out" / "book.zip", batch=1)

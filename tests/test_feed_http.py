@@ -58,11 +58,15 @@ class Server:
             )  # fmt: skip
             session.add(member)
             await session.commit()
-            return member, await ensure_token(session, member)
+            token = await ensure_token(session, member)
+            await session.commit()
+            return member, token
 
     async def meeting(self, days: int, **kw: object) -> Meeting:
         async with self.sessions() as session:
-            return await create_meeting(session, NOW + timedelta(days=days), now=NOW, **kw)  # type: ignore[arg-type]
+            result = await create_meeting(session, NOW + timedelta(days=days), now=NOW, **kw)  # type: ignore[arg-type]
+            await session.commit()
+            return result
 
 
 async def _serve(url: str, *, public_feed: bool) -> AsyncIterator[Server]:
@@ -106,6 +110,7 @@ async def test_private_feed_is_served_with_validators(server: Server) -> None:
     m = await server.meeting(5, theme="Чай; кофе")
     async with server.sessions() as session:
         await set_link(session, await session.get(Meeting, m.id), LINK, now=NOW)
+        await session.commit()
     status, headers, body = await server.get(f"/feed/{token}.ics")
     assert status == 200
     assert headers["Content-Type"] == "text/calendar; charset=utf-8"
@@ -141,6 +146,7 @@ async def test_conditional_requests_answer_304_without_rendering(server: Server)
     async with server.sessions() as session:
         meeting = await session.get(Meeting, m.id)
         await set_link(session, meeting, LINK, now=NOW + timedelta(minutes=5))
+        await session.commit()
     status, new_headers, body = await server.get(path, **{"If-None-Match": headers["ETag"]})
     assert status == 200 and LINK.encode() in body
     assert new_headers["ETag"] != headers["ETag"]
@@ -182,11 +188,13 @@ async def test_reset_and_revoke_stop_the_old_address_at_once(server: Server) -> 
     async with server.sessions() as session:
         fresh = await session.get(Member, member.id)
         new_token = await reset_token(session, fresh)
+        await session.commit()
     assert new_token != token and len(new_token) >= 32
     assert (await server.get(f"/feed/{token}.ics"))[0] == 404
     assert (await server.get(f"/feed/{new_token}.ics"))[0] == 200
     async with server.sessions() as session:
         await revoke_token(session, await session.get(Member, member.id))
+        await session.commit()
     assert (await server.get(f"/feed/{new_token}.ics"))[0] == 404
 
 
@@ -206,6 +214,7 @@ async def test_cancelled_meeting_leaves_after_its_time(server: Server) -> None:
     m = await server.meeting(5)
     async with server.sessions() as session:
         await cancel_meeting(session, await session.get(Meeting, m.id), "", now=NOW)
+        await session.commit()
     _s, headers, body = await server.get(f"/feed/{token}.ics")
     (event,) = parse_all(body)
     assert event["status"] == "CANCELLED" and event["summary"].startswith("Cancelled: ")
@@ -221,6 +230,7 @@ async def test_public_feed_when_enabled_has_no_links(public_server: Server) -> N
     m = await public_server.meeting(5, theme="Улицы")
     async with public_server.sessions() as session:
         await set_link(session, await session.get(Meeting, m.id), LINK, now=NOW)
+        await session.commit()
     status, headers, body = await public_server.get("/feed/public.ics")
     assert status == 200 and "public" in headers["Cache-Control"]
     assert b"meet.example.org" not in body

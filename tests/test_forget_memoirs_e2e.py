@@ -15,11 +15,15 @@ async def _memoirs_for(club: Club, user_id: int) -> None:
         assert member is not None
         for title, approve in (("Sungari in winter", True), ("Draft about school", None)):
             memoir = await create_draft(session, member)
+            await session.commit()
             memoir.title = title
             await add_text(session, memoir, "Мы катались на санках по льду Сунгари.")
+            await session.commit()
             if approve is not None:
                 await submit(session, memoir)
+                await session.commit()
                 await decide(session, memoir, approve=approve)
+                await session.commit()
 
 
 async def test_forget_can_keep_published_memoirs_anonymously(club: Club) -> None:

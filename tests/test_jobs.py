@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from scheduling.delivery.jobs import DELIVERY_EVERY_SECONDS, build_scheduler
+from bot.jobs import DELIVERY_EVERY_SECONDS, build_scheduler
 
 
 class _NoDelivery:

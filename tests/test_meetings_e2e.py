@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.app import build_delivery
 from db.models import Meeting, OutboxMessage
+from delivery.pacer import Pacer
 from tests.club import ADMIN_ID, Club
 
 
@@ -114,10 +116,7 @@ async def test_bad_meeting_times_are_refused_clearly(club: Club) -> None:
         assert await session.scalar(select(Meeting)) is None
 
 
-async def test_broadcast_preview_confirm_and_count(club: Club, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import handlers.organisers
-
-    monkeypatch.setattr(handlers.organisers, "PROGRESS_EVERY_SECONDS", 0.05)
+async def test_broadcast_preview_confirm_progress_and_count(club: Club) -> None:
     admin = await _organiser(club)
     for user_id in (321, 322, 323):
         await club.register(club.user(user_id, language_code="en"))
@@ -127,10 +126,13 @@ async def test_broadcast_preview_confirm_and_count(club: Club, monkeypatch) -> N
     assert "4 members" in (reply.text or "")
     reply = await club.press(admin, "Send")
     assert "Sending to 4 members" in (reply.text or "")
+    # Part of it goes out: the organiser sees how far it got.
+    first = await club.app.delivery.tick(limit=2)
+    assert first.sent == 2
+    assert admin.messages()[-1].text == "Broadcast: 2 of 4 sent so far."
     report = await club.app.delivery.drain()
-    assert report.sent == 4
+    assert report.sent == 3  # the other two, and the organiser's final count
     assert club.user(321).messages()[-1].text == "Dear friends, the archive is open!"
-    await club.fake.wait_for(lambda: "Broadcast finished" in (admin.messages()[-1].text or ""))
     assert (
         admin.messages()[-1].text == "Broadcast finished: delivered 4, blocked the bot 0, failed 0."
     )
@@ -140,48 +142,37 @@ async def test_broadcast_preview_confirm_and_count(club: Club, monkeypatch) -> N
     assert "no longer active" in (answer.text or "")
 
 
-async def test_broadcast_final_count_comes_once_after_a_restart(club: Club, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The progress task dies with the process; the reports job still sends the count, once."""
-    import handlers.organisers
-
-    monkeypatch.setattr(handlers.organisers, "PROGRESS_EVERY_SECONDS", 3600)  # never wakes
+async def test_broadcast_final_count_comes_once_from_any_instance(club: Club) -> None:
+    """The count is owed in the database: a second instance (or a restart) sends no copy."""
     admin = await _organiser(club)
     for user_id in (341, 342):
         await club.register(club.user(user_id, language_code="en"))
     await club.say(admin, "/broadcast Tea at the Modern hotel")
     reply = await club.press(admin, "Send")
     assert "Sending to 3 members" in (reply.text or "")
-    for task in list(handlers.organisers._background):  # the "restart"
-        task.cancel()
-    # Nothing is owed yet while messages wait: the job sends nothing.
-    assert await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx) == 0
-    assert (await club.app.delivery.drain()).sent == 3
-    sent = await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx)
-    assert sent == 1
-    await club.fake.wait_for(lambda: "Broadcast finished" in (admin.messages()[-1].text or ""))
-    assert (
-        admin.messages()[-1].text == "Broadcast finished: delivered 3, blocked the bot 0, failed 0."
-    )
-    # Another instance, or the next run of the job, finds nothing more to send.
-    assert await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx) == 0
+    other_instance = build_delivery(club.app.bot, club.app.ctx, Pacer(1000, 1000))
+    assert (await club.app.delivery.drain()).sent == 4
+    assert (await other_instance.drain()).sent == 0
     finals = [m for m in admin.messages() if "Broadcast finished" in (m.text or "")]
-    assert len(finals) == 1
+    assert [m.text for m in finals] == [
+        "Broadcast finished: delivered 3, blocked the bot 0, failed 0."
+    ]
 
 
-async def test_a_final_count_that_cannot_be_sent_is_tried_again(club: Club, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import handlers.organisers
-
-    monkeypatch.setattr(handlers.organisers, "PROGRESS_EVERY_SECONDS", 3600)
+async def test_a_final_count_that_cannot_be_sent_is_tried_again(club: Club) -> None:
     admin = await _organiser(club)
     await club.say(admin, "/broadcast Short note")
     await club.press(admin, "Send")
-    for task in list(handlers.organisers._background):
-        task.cancel()
-    await club.app.delivery.drain()
+    assert (await club.app.delivery.tick()).sent == 1  # the copy; the count is now owed
     club.fake.inject("sendMessage", chat_id=admin.id, status=500, times=1)
-    assert await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx) == 0
-    assert await handlers.organisers.send_finished_reports(club.app.bot, club.app.ctx) == 1
-    await club.fake.wait_for(lambda: "Broadcast finished" in (admin.messages()[-1].text or ""))
+    failed = await club.app.delivery.tick()
+    assert failed.retried == 1 and failed.sent == 0
+    assert not any("Broadcast finished" in (m.text or "") for m in admin.messages())
+    club.clock.advance(minutes=1)  # past the backoff
+    assert (await club.app.delivery.drain()).sent == 1
+    assert admin.messages()[-1].text == (
+        "Broadcast finished: delivered 1, blocked the bot 0, failed 0."
+    )
 
 
 async def test_member_cannot_run_organiser_commands(club: Club) -> None:

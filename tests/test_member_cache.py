@@ -279,6 +279,7 @@ async def test_update_member_invalidates_and_the_next_read_is_new(db: Db) -> Non
         cached, _ = await member_and_role(session, 502, (), db.cache)
         assert db.cache.hits == hits + 1  # the member handed to the handler came from the cache
         await update_member(session, cached, name="Bella", hours_start=8 * 60)
+        await session.commit()
     entry = _peek(db.cache, 502)
     # Gone, or stored again as committed; never the old copy.
     assert entry is None or entry.columns["name"] == "Bella"  # type: ignore[index]
@@ -301,7 +302,9 @@ async def test_overlapping_updates_of_one_member_both_show(db: Db) -> None:
         one, _ = await member_and_role(first, 511, (), db.cache)
         two, _ = await member_and_role(second, 511, (), db.cache)
         await update_member(first, one, locale="zh")
+        await first.commit()
         await update_member(second, two, hours_start=8 * 60)
+        await second.commit()
     stored = await _row(db, 511)
     assert stored is not None and (stored["locale"], stored["hours_start"]) == ("zh", 480)
     member, _ = await _read(db, 511)
@@ -315,6 +318,7 @@ async def test_forget_member_invalidates(db: Db) -> None:
         cached, _ = await member_and_role(session, 504, (), db.cache)
         assert cached is not None
         assert await forget_member(session, 504)
+        await session.commit()
     assert await _read(db, 504) == (None, False)
     assert await _read_cached(db, 504) == (None, False)  # a stranger now, known as such
 
@@ -339,6 +343,7 @@ async def test_a_cached_stranger_becomes_a_member_when_registration_commits(db: 
                 hours_end=21 * 60,
             ),
         )
+        await session.commit()
     await _assert_cache_agrees(db, 505)
     member, _ = await _read(db, 505)
     assert member is not None and member.name == "Nina" and member.is_registered
@@ -353,12 +358,14 @@ async def test_promotion_and_demotion_change_the_cached_role(db: Db) -> None:
     assert (await _read_cached(db, 506))[1] is False
     async with db.sessions() as session:
         assert await promote_organiser(session, 506, added_by=ADMIN_ID)
+        await session.commit()
     entry = _peek(db.cache, 506)
     assert entry is None or entry.promoted
     assert (await _read(db, 506))[1] is True
     assert (await _read_cached(db, 506))[1] is True  # the role now comes from the cache
     async with db.sessions() as session:
         assert await demote_organiser(session, 506)
+        await session.commit()
     assert (await _read(db, 506))[1] is False
     assert (await _read_cached(db, 506))[1] is False
 
@@ -366,6 +373,7 @@ async def test_promotion_and_demotion_change_the_cached_role(db: Db) -> None:
     assert await _read(db, 507) == (None, False)
     async with db.sessions() as session:
         assert await promote_organiser(session, 507, added_by=ADMIN_ID)
+        await session.commit()
     assert await _read(db, 507) == (None, True)
     assert await _read_cached(db, 507) == (None, True)
 
@@ -424,6 +432,7 @@ async def test_writes_outside_the_app_wait_for_the_ttl(database_url: str) -> Non
             stored = await get_member(session, 510)
             assert stored is not None
             await update_member(session, stored, name="Changed outside")
+            await session.commit()
         async with app_sessions() as session:
             member, _ = await member_and_role(session, 510, (), cache)
             assert member.name == "Anna"  # within the TTL, the cached copy
@@ -451,11 +460,13 @@ async def test_app_writes_do_not_extend_an_outside_change_past_the_ttl(database_
             stored = await get_member(session, 512)
             assert stored is not None
             await update_member(session, stored, name="Operator")
+            await session.commit()
         for hour in (8, 9, 10):
             clock.now += 40.0  # the member changes their hours, within each TTL
             async with app_sessions() as session:
                 member, _ = await member_and_role(session, 512, (), cache)
                 await update_member(session, member, hours_start=hour * 60)
+                await session.commit()
         async with app_sessions() as session:
             member, _ = await member_and_role(session, 512, (), cache)
         # 120 s after the outside change, with a 60 s TTL.
@@ -551,6 +562,7 @@ async def test_admin_commands_ask_the_database_not_the_cache(tmp_path: Path) -> 
         try:
             async with create_session_factory(engine)() as session:
                 assert await demote_organiser(session, 7301)
+                await session.commit()
         finally:
             await engine.dispose()
         entry = cache.get(7301)
@@ -680,7 +692,9 @@ async def test_a_commit_on_one_instance_invalidates_the_other(database_url: str)
         async with sessions_one() as session:
             member, _ = await member_and_role(session, 601, (), one.cache)
             await update_member(session, member, name="Bella")
+            await session.commit()
             await promote_organiser(session, 601, added_by=ADMIN_ID)
+            await session.commit()
         await _eventually(lambda: len(two.cache) == 0)
         async with sessions_two() as session:
             member, organiser = await member_and_role(session, 601, (), two.cache)

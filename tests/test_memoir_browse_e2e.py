@@ -21,18 +21,31 @@ async def _seed(club: Club, anna: Member) -> None:
         anna = await session.get(Member, anna.id)  # type: ignore[assignment]
         for n in range(7):
             memoir = await records.create_draft(session, anna, "Сунгари")
+            await session.commit()
             await records.add_text(session, memoir, f"Лёд и коньки, часть {n}")
+            await session.commit()
             await records.set_details(session, memoir, title=f"Каток {n}", decade=1930)
+            await session.commit()
             await records.submit(session, memoir)
+            await session.commit()
             await records.decide(session, memoir, approve=True)
+            await session.commit()
         other = await records.create_draft(session, boris)
+        await session.commit()
         await records.add_text(session, other, "Школа на Пристани")
+        await session.commit()
         await records.set_details(session, other, title="Школа")
+        await session.commit()
         await records.submit(session, other)
+        await session.commit()
         await records.decide(session, other, approve=True)
+        await session.commit()
         waiting = await records.create_draft(session, anna, "Сунгари")
+        await session.commit()
         await records.add_text(session, waiting, "Ещё не проверено")
+        await session.commit()
         await records.submit(session, waiting)
+        await session.commit()
 
 
 async def _refused(user: FakeUser, data: str) -> str:

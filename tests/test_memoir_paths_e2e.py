@@ -41,9 +41,13 @@ async def test_export_over_the_upload_limit_is_saved_on_the_server(
         member = await session.scalar(select(Member))
         assert member is not None
         memoir = await records.create_draft(session, member, "Сунгари")
+        await session.commit()
         await records.add_text(session, memoir, "Каток на реке")
+        await session.commit()
         await records.submit(session, memoir)
+        await session.commit()
         await records.decide(session, memoir, approve=True)
+        await session.commit()
     monkeypatch.setattr(memoir_review, "UPLOAD_LIMIT", 1)  # any book is "too big"
     mark = len(club.fake.requests)
     reply = await club.say(admin, "/export")

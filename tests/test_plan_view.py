@@ -45,8 +45,7 @@ def i18n() -> I18n:
 @pytest.mark.parametrize("locale", ["ru", "en", "zh"])
 @pytest.mark.parametrize("code", CODES)
 def test_reason_sentences_fill_in(i18n: I18n, code: str, locale: str) -> None:
-    with i18n.context(), i18n.use_locale(locale):
-        text = reason_text(Reason(code, PARAMS))
+    text = reason_text(i18n, Reason(code, PARAMS), locale)
     assert text and "{" not in text
     if code.startswith(("night", "later")):
         assert "Sydney" in text

@@ -77,15 +77,20 @@ async def test_plan_refuses_bad_month_and_members_cannot_plan(club: Club) -> Non
 
 
 async def test_monthly_job_sends_the_plan_to_organisers_only(club: Club) -> None:
-    from handlers.planning import send_monthly_plan
+    from scheduling.planning.monthly import send_monthly_plan
+
+    ctx = club.app.ctx
+
+    async def run_job() -> int:
+        return await send_monthly_plan(ctx.session_factory, ctx.i18n, ctx.clock, ctx.settings)
 
     await _add_members(club)
     admin = club.user(ADMIN_ID, language_code="en")
     await club.register(admin)
     member = club.user(602, language_code="en")
     await club.register(member)
-    sent = await send_monthly_plan(club.app.bot, club.app.ctx)
-    assert sent == 1
+    assert await run_job() == 1
+    assert (await club.app.delivery.drain()).sent == 1  # it goes through the outbox
     message = admin.messages()[-1]
     assert "Time to plan next month's meeting" in (message.text or "")
     assert "Plan for 2027-02" in (message.text or "")  # the clock says 9 January 2027
@@ -94,9 +99,9 @@ async def test_monthly_job_sends_the_plan_to_organisers_only(club: Club) -> None
     async with club.app.ctx.session_factory() as session:
         assert await session.scalar(select(Meeting)) is None  # nothing announced yet
     # A second run (another instance, or a restart) does not send it again.
-    assert await send_monthly_plan(club.app.bot, club.app.ctx) == 0
+    assert await run_job() == 0
     await club.press(admin, "Confirm option 1")
-    assert await send_monthly_plan(club.app.bot, club.app.ctx) == 0  # already set
+    assert await run_job() == 0  # already set
 
 
 async def test_members_with_a_hard_hour_are_told_the_next_months_favour_them(club: Club) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from db.models import Member, OutboxMessage
-from scheduling.delivery.outbox import claim_due
+from delivery.outbox import claim_due
 
 pytestmark = pytest.mark.postgres
 

@@ -202,3 +202,33 @@ async def test_forget_deletes_everything_after_confirmation(club: Club) -> None:
     reply = await club.press(user, "Yes, delete everything")
     assert "deleted" in (reply.text or "")
     assert await club.member(170) is None
+
+
+async def test_a_failure_while_queueing_the_meeting_notices_saves_no_member(
+    club: Club, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The member and the notices of the coming meeting are one unit of work: if telling
+    them of the meeting fails, the registration is not half-saved (and they may retry)."""
+    import handlers.registration
+
+    async def broken(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError("the outbox is unreachable")
+
+    monkeypatch.setattr(handlers.registration, "queue_for_new_member", broken)
+    anna = club.user(171, first_name="Anna", language_code="en")
+    await club.say(anna, "/start")
+    await club.press(anna, "English")
+    await club.press(anna, "Anna")
+    await club.press(anna, "Australia")
+    await club.press_starting(anna, "Sydney")
+    await club.press(anna, "Yes, that's right")
+    await club.press(anna, "10:00–18:00")
+    reply = await club.press(anna, "I agree")
+    assert "Sorry, something went wrong" in (reply.text or "")
+    assert await club.member(171) is None
+    # The dialogue is still at its last step: with the fault gone, the same press works.
+    monkeypatch.undo()
+    reply = await club.press(anna, "I agree")
+    assert "Welcome to the club, Anna" in (reply.text or "")
+    member = await club.member(171)
+    assert member is not None and member.is_registered

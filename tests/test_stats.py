@@ -99,10 +99,15 @@ async def test_meeting_stats_rsvps_silence_and_delivered_reminders(
         session.add_all(members)
         await session.commit()
         old = await create_meeting(session, NOW + timedelta(days=3), now=NOW)
+        await session.commit()
         await record_rsvp(session, old, members[0], "yes", now=NOW)
+        await session.commit()
         await record_rsvp(session, old, members[1], "yes", now=NOW)
+        await session.commit()
         await record_rsvp(session, old, members[2], "maybe", now=NOW)
+        await session.commit()
         await record_rsvp(session, old, members[3], "no", now=NOW)
+        await session.commit()
         # Two 1-day reminders went out (the rest are unsent or dropped).
         sent_ids = list(
             await session.scalars(
@@ -121,8 +126,11 @@ async def test_meeting_stats_rsvps_silence_and_delivered_reminders(
         )
         await session.commit()
         await cancel_meeting(session, old, "snow", now=NOW)
+        await session.commit()
         newer = await create_meeting(session, NOW + timedelta(days=10), now=NOW)
+        await session.commit()
         await record_rsvp(session, newer, members[4], "maybe", now=NOW)
+        await session.commit()
         stats = await recent_meeting_stats(session)
     assert [s.meeting_id for s in stats] == [newer.id, old.id]  # newest first
     latest, earlier = stats
@@ -136,6 +144,7 @@ async def test_only_the_latest_six_meetings(sessions: async_sessionmaker[AsyncSe
     async with sessions() as session:
         for month in range(8):
             await create_meeting(session, NOW + timedelta(days=1 + 30 * month), now=NOW)
+            await session.commit()
         stats = await recent_meeting_stats(session)
     assert len(stats) == 6
     assert stats[0].starts_at == NOW + timedelta(days=1 + 30 * 7)

@@ -173,9 +173,11 @@ async def test_create_fills_link_then_reschedule_patches_then_cancel_deletes(
     settings = _settings()
     async with sessions() as session:
         meeting = await create_meeting(session, START, now=NOW)
+        await session.commit()
         outcome = await zoom.on_meeting_confirmed(
             session, meeting, settings, now=NOW, client=client
         )
+        await session.commit()
         assert outcome is zoom.ZoomOutcome.DONE
     async with sessions() as session:
         saved = await session.scalar(select(Meeting))
@@ -197,15 +199,18 @@ async def test_create_fills_link_then_reschedule_patches_then_cancel_deletes(
         assert saved is not None
         new_start = START + timedelta(days=1, hours=2)
         await reschedule_meeting(session, saved, new_start, now=NOW)
+        await session.commit()
         outcome = await zoom.on_meeting_rescheduled(
             session, saved, settings, now=NOW, client=client
         )
+        await session.commit()
         assert outcome is zoom.ZoomOutcome.DONE
         ((path, body),) = fake_zoom.calls("PATCH")
         assert path == "/v2/meetings/85000000000"
         assert body == {"start_time": "2027-01-17T11:00:00Z", "duration": 90, "timezone": "UTC"}
 
         await cancel_meeting(session, saved, "ill", now=NOW)
+        await session.commit()
         assert await zoom.on_meeting_cancelled(saved, settings, client=client) is (
             zoom.ZoomOutcome.DONE
         )
@@ -248,10 +253,12 @@ async def test_wrong_secret_fails_without_logging_it(
     bad = zoom.ZoomConfig("acc-1", "client-1", "wrong-secret", fake_zoom.api_base, fake_zoom.base)
     async with sessions() as session:
         meeting = await create_meeting(session, START, now=NOW)
+        await session.commit()
         with caplog.at_level(logging.WARNING):
             outcome = await zoom.on_meeting_confirmed(
                 session, meeting, _settings(), now=NOW, client=zoom.ZoomClient(bad)
             )
+            await session.commit()
     assert outcome is zoom.ZoomOutcome.FAILED
     assert "token request failed: 400" in caplog.text
     assert "wrong-secret" not in caplog.text and SECRET not in caplog.text
@@ -266,10 +273,12 @@ async def test_zoom_500_keeps_the_meeting(
     client = zoom.ZoomClient(fake_zoom.config())
     async with sessions() as session:
         meeting = await create_meeting(session, START, now=NOW)
+        await session.commit()
         with caplog.at_level(logging.WARNING):
             outcome = await zoom.on_meeting_confirmed(
                 session, meeting, _settings(), now=NOW, client=client
             )
+            await session.commit()
     assert outcome is zoom.ZoomOutcome.FAILED
     assert "500" in caplog.text and "tok-" not in caplog.text
     async with sessions() as session:
@@ -285,9 +294,11 @@ async def test_unreachable_zoom_is_a_failure_not_a_crash(
     config = zoom.ZoomConfig("a", "c", "s", "http://127.0.0.1:9/v2", "http://127.0.0.1:9")
     async with sessions() as session:
         meeting = await create_meeting(session, START, now=NOW)
+        await session.commit()
         outcome = await zoom.on_meeting_confirmed(
             session, meeting, _settings(), now=NOW, client=zoom.ZoomClient(config)
         )
+        await session.commit()
     assert outcome is zoom.ZoomOutcome.FAILED
 
 
@@ -297,15 +308,18 @@ async def test_reschedule_creates_when_zoom_never_got_it_but_not_over_a_hand_lin
     client = zoom.ZoomClient(fake_zoom.config())
     async with sessions() as session:
         meeting = await create_meeting(session, START, now=NOW)
+        await session.commit()
         meeting.link = "https://telemost.yandex.ru/j/1"
         out = await zoom.on_meeting_rescheduled(
             session, meeting, _settings(), now=NOW, client=client
         )
+        await session.commit()
         assert out is zoom.ZoomOutcome.OFF and fake_zoom.requests == []
         meeting.link = None
         out = await zoom.on_meeting_rescheduled(
             session, meeting, _settings(), now=NOW, client=client
         )
+        await session.commit()
         assert out is zoom.ZoomOutcome.DONE and meeting.link and meeting.zoom_meeting_id
 
 
@@ -314,15 +328,18 @@ async def test_without_settings_nothing_is_called(
 ) -> None:
     async with sessions() as session:
         meeting = await create_meeting(session, START, now=NOW)
+        await session.commit()
         meeting.zoom_meeting_id = "1"  # even a stored id must not trigger a call
         settings = _settings()
         assert zoom.client_for(settings) is None
         assert await zoom.on_meeting_confirmed(session, meeting, settings, now=NOW) is (
             zoom.ZoomOutcome.OFF
         )
+        await session.commit()
         assert await zoom.on_meeting_rescheduled(session, meeting, settings, now=NOW) is (
             zoom.ZoomOutcome.OFF
         )
+        await session.commit()
         assert await zoom.on_meeting_cancelled(meeting, settings) is zoom.ZoomOutcome.OFF
     assert fake_zoom.requests == []
 

@@ -42,7 +42,7 @@ async def ensure_token(session: AsyncSession, member: Member) -> str:
     if member.feed_token is None:
         session.add(member)  # it may come detached from the member cache
         member.feed_token = new_token()
-        await session.commit()
+        await session.flush()
     assert member.feed_token is not None
     return member.feed_token
 
@@ -51,14 +51,14 @@ async def reset_token(session: AsyncSession, member: Member) -> str:
     """A new token; the old address stops working as soon as this commits."""
     session.add(member)
     member.feed_token = new_token()
-    await session.commit()
+    await session.flush()
     return member.feed_token
 
 
 async def revoke_token(session: AsyncSession, member: Member) -> None:
     session.add(member)
     member.feed_token = None
-    await session.commit()
+    await session.flush()
 
 
 def well_formed(token: str) -> bool:

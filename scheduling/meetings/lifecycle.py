@@ -94,7 +94,7 @@ async def create_meeting(
         session.add(_attendance_row(meeting, member))
     # Every meeting, planned or set by hand, enters the fairness ledger.
     await record_meeting_burden(session, meeting)
-    await session.commit()
+    await session.flush()
     return meeting
 
 
@@ -114,7 +114,7 @@ async def queue_for_new_member(session: AsyncSession, member: Member, now: datet
     rows += _reminder_rows(meeting, member, now)
     rows.append(_attendance_row(meeting, member))
     session.add_all(rows)
-    await session.commit()
+    await session.flush()
     return len(rows)
 
 
@@ -192,7 +192,7 @@ async def reschedule_meeting(
     )
     await _queue_notice(session, meeting, RESCHEDULED, now, {"old_start": old_start.isoformat()})
     await record_meeting_burden(session, meeting)
-    await session.commit()
+    await session.flush()
     return old_start
 
 
@@ -212,7 +212,7 @@ async def cancel_meeting(
     )
     await _queue_notice(session, meeting, CANCELLED, now, {"reason": meeting.cancel_reason})
     await forget_meeting_burden(session, meeting)
-    await session.commit()
+    await session.flush()
 
 
 async def _queue_notice(
@@ -237,13 +237,13 @@ async def _queue_notice(
 async def set_link(session: AsyncSession, meeting: Meeting, link: str, *, now: datetime) -> None:
     meeting.link = link
     meeting.updated_at = now
-    await session.commit()
+    await session.flush()
 
 
 async def set_theme(session: AsyncSession, meeting: Meeting, theme: str, *, now: datetime) -> None:
     meeting.theme = theme.strip() or None
     meeting.updated_at = now
-    await session.commit()
+    await session.flush()
 
 
 async def record_rsvp(
@@ -275,7 +275,7 @@ async def record_rsvp(
         )
         .values(dropped=answer == "no")
     )
-    await session.commit()
+    await session.flush()
 
 
 async def set_member_reminders(
@@ -305,7 +305,7 @@ async def set_member_reminders(
                 row.dropped = kind not in wanted or rsvp == "no"
         if rsvp != "no":
             session.add_all(r for r in _reminder_rows(meeting, member, now) if r.kind not in have)
-    await session.commit()
+    await session.flush()
 
 
 async def record_attendance(
@@ -329,4 +329,4 @@ async def record_attendance(
         )
     else:
         row.attended, row.answered_at = attended, now
-    await session.commit()
+    await session.flush()

@@ -1,4 +1,5 @@
-"""Texts of announcements, reminders and notices, in the member's language and zone."""
+"""Texts of announcements, reminders and notices, in the member's language and zone, and
+the renderer the delivery tick calls for the meeting kinds of outbox rows."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Meeting, Member
-from ground.i18n import N_
-from handlers.callbacks import AttendCb, RsvpCb
-from handlers.keyboards import Keyboard
+from db.models import BurdenEntry, Meeting, Member, OutboxMessage
+from delivery.messages import Button, Outgoing, rows_of
+from delivery.rendering import Renderer, Stale
+from ground.i18n import N_, Translator
 from scheduling.geo import localtime
 from scheduling.meetings.lifecycle import ANNOUNCE, ATTENDANCE, CANCELLED, RESCHEDULED
 from scheduling.meetings.reminder_offsets import offset_of_kind
@@ -27,18 +28,17 @@ REMINDER_LEADS = {
 }
 
 
-def rsvp_markup(i18n: I18n, locale: str, meeting: Meeting) -> InlineKeyboardMarkup:
-    builder = Keyboard()
-    for answer, label in RSVP_LABELS:
-        builder.button(
-            text=i18n.gettext(label, locale=locale),
-            callback_data=RsvpCb(meeting_id=meeting.id, answer=answer),
-        )
-    builder.adjust(3)
-    return builder.as_markup()
+def rsvp_buttons(i18n: Translator, locale: str, meeting: Meeting) -> tuple[tuple[Button, ...], ...]:
+    buttons = (
+        Button(i18n.gettext(label, locale=locale), "rsvp", (meeting.id, answer))
+        for answer, label in RSVP_LABELS
+    )
+    return rows_of(buttons, 3)
 
 
-def meeting_details(i18n: I18n, member: Member, meeting: Meeting, *, with_link: bool = True) -> str:
+def meeting_details(
+    i18n: Translator, member: Member, meeting: Meeting, *, with_link: bool = True
+) -> str:
     """When (in the member's own day and hour), theme and link."""
     locale, zone = member.locale, member.zone or "UTC"
     t = lambda msg: i18n.gettext(msg, locale=locale)  # noqa: E731 - local shorthand
@@ -64,14 +64,14 @@ def clocks_changed(zone: str, before: datetime, after: datetime) -> bool:
 
 
 def render(
-    i18n: I18n,
+    i18n: Translator,
     kind: str,
     member: Member,
     meeting: Meeting,
     payload: str | None,
     previous_start: datetime | None = None,
     hard_hour: bool = False,
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> Outgoing:
     locale = member.locale
     t = lambda msg: i18n.gettext(msg, locale=locale)  # noqa: E731 - local shorthand
     zone = member.zone or "UTC"
@@ -82,36 +82,33 @@ def render(
             text += "\n\n" + t(
                 "We know this hour is hard for you. The planner remembers it: the coming months will favour your hours."
             )
-        return text + "\n\n" + t("Will you come?"), rsvp_markup(i18n, locale, meeting)
+        return Outgoing(text + "\n\n" + t("Will you come?"), rsvp_buttons(i18n, locale, meeting))
     if kind == CANCELLED:
         when = localtime.format_meeting_time(meeting.starts_at, zone, locale)
         text = t("The club meeting on {when} is cancelled.").format(when=when)
         if data.get("reason"):
             text += "\n" + t("Reason: {reason}").format(reason=data["reason"])
-        return text, None
+        return Outgoing(text)
     if kind == RESCHEDULED:
         old = datetime.fromisoformat(data["old_start"])
         text = t("The club meeting has moved.\nWas: {old}\nNow: {new}").format(
             old=localtime.format_meeting_time(old, zone, locale),
             new=localtime.format_meeting_time(meeting.starts_at, zone, locale),
         )
-        return text + "\n" + meeting_details(i18n, member, meeting), rsvp_markup(
-            i18n, locale, meeting
+        return Outgoing(
+            text + "\n" + meeting_details(i18n, member, meeting),
+            rsvp_buttons(i18n, locale, meeting),
         )
     if kind == ATTENDANCE:
         when = localtime.format_meeting_time(meeting.starts_at, zone, locale)
         text = t(
             "Were you at the club meeting on {when}? Your answer helps the organisers."
         ).format(when=when)
-        builder = Keyboard()
-        builder.button(
-            text=t("Yes, I was there"), callback_data=AttendCb(meeting_id=meeting.id, attended=True)
+        buttons = (
+            Button(t("Yes, I was there"), "attend", (meeting.id, True)),
+            Button(t("No, I couldn't come"), "attend", (meeting.id, False)),
         )
-        builder.button(
-            text=t("No, I couldn't come"),
-            callback_data=AttendCb(meeting_id=meeting.id, attended=False),
-        )
-        return text, builder.adjust(2).as_markup()
+        return Outgoing(text, rows_of(buttons, 2))
     offset = offset_of_kind(kind)
     if offset is not None:
         lead = REMINDER_LEADS.get(offset, N_("A reminder about the club meeting."))
@@ -126,8 +123,8 @@ def render(
             text += "\n" + t(
                 "Note: your clocks have changed since the last meeting, so its local hour may differ from last month's."
             )
-        markup = None if offset == "0" else rsvp_markup(i18n, locale, meeting)
-        return text, markup
+        buttons = () if offset == "0" else rsvp_buttons(i18n, locale, meeting)
+        return Outgoing(text, buttons)
     raise ValueError(f"unknown outbox kind {kind!r}")
 
 
@@ -147,3 +144,41 @@ def is_stale(kind: str, meeting: Meeting, now: datetime) -> bool:
         return True
     offset = offset_of_kind(kind)
     return offset is not None and offset != "0" and now >= meeting.starts_at
+
+
+MEETING_KINDS = (ANNOUNCE, CANCELLED, RESCHEDULED, ATTENDANCE, "remind:")
+
+
+def meeting_renderer(i18n: Translator) -> Renderer:
+    """What the delivery tick calls for a meeting's row, at the moment it is sent."""
+
+    async def render_row(
+        session: AsyncSession, row: OutboxMessage, member: Member, now: datetime
+    ) -> Outgoing:
+        meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
+        if meeting is None:
+            raise Stale("meeting deleted")
+        if is_stale(row.kind, meeting, now):
+            raise Stale(f"meeting at {meeting.starts_at.isoformat()} has begun or ended")
+        # Each lookup only for the kind that uses it: this runs once per message sent.
+        previous = None
+        if offset_of_kind(row.kind) is not None:  # reminders note a DST change since then
+            previous = await session.scalar(
+                select(Meeting.starts_at)
+                .where(Meeting.starts_at < meeting.starts_at, Meeting.status == "scheduled")
+                .order_by(Meeting.starts_at.desc())
+                .limit(1)
+            )
+        hard = False
+        if row.kind == ANNOUNCE:  # the announcement tells a hard hour's member of better ones
+            burden = (
+                await session.execute(
+                    select(BurdenEntry.cost, BurdenEntry.night).where(
+                        BurdenEntry.meeting_id == meeting.id, BurdenEntry.member_id == member.id
+                    )
+                )
+            ).first()
+            hard = burden is not None and (burden.night or burden.cost >= HARD_HOUR_COST)
+        return render(i18n, row.kind, member, meeting, row.payload, previous, hard_hour=hard)
+
+    return render_row

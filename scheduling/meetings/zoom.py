@@ -244,7 +244,7 @@ async def on_meeting_confirmed(
     if not meeting.link:
         meeting.link = created.join_url
     meeting.updated_at = now
-    await session.commit()
+    await session.flush()
     log.info("Zoom: meeting %s created as Zoom meeting %s", meeting.id, created.id)
     return ZoomOutcome.DONE
 

@@ -147,7 +147,7 @@ async def toggle_unavailable_days(
         else:
             session.add(MemberUnavailableDate(member_id=member.id, day=day))
             added.append(day)
-    await session.commit()
+    await session.flush()
     return added, removed
 
 
@@ -164,7 +164,7 @@ async def claim_monthly_plan(session: AsyncSession, month: str, now: datetime) -
     """True for the one caller (of any instance) that may send this month's plan."""
     session.add(MonthlyPlanRun(month=month, sent_at=now))
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         await session.rollback()
         return False

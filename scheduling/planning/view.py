@@ -1,11 +1,11 @@
-"""Texts for /plan and /fairness: plain functions over the planner's result (tests call them)."""
+"""Texts for /plan and /fairness in the reader's language: plain functions over the planner's
+result, used by the organisers' commands and by the monthly plan job."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram.utils.i18n import gettext as _
-
+from ground.i18n import Translator
 from scheduling.geo import localtime
 from scheduling.planner.month_plan import MonthPlan, Reason, SlotOption
 from scheduling.planning.store import PlaceBurden
@@ -23,7 +23,12 @@ def _localized_times(params: dict, locale: str) -> dict:
     return params
 
 
-def reason_text(reason: Reason, locale: str = "en") -> str:
+def _translator(i18n: Translator, locale: str):  # type: ignore[no-untyped-def]
+    return lambda message: i18n.gettext(message, locale=locale)
+
+
+def reason_text(i18n: Translator, reason: Reason, locale: str = "en") -> str:
+    _ = _translator(i18n, locale)
     p = _localized_times(dict(reason.params), locale)
     texts = {
         "only_option": lambda: _("This is the only possible time this month."),
@@ -50,7 +55,8 @@ def reason_text(reason: Reason, locale: str = "en") -> str:
     return texts.get(reason.code, texts["earlier"])()
 
 
-def option_text(number: int, option: SlotOption, zone: str, locale: str) -> str:
+def option_text(i18n: Translator, number: int, option: SlotOption, zone: str, locale: str) -> str:
+    _ = _translator(i18n, locale)
     when = localtime.format_meeting_time(option.start_utc, zone, locale)
     lines = [_("Option {number}: {when} ({zone})").format(number=number, when=when, zone=zone)]
     for row in option.rows:
@@ -73,7 +79,8 @@ def option_text(number: int, option: SlotOption, zone: str, locale: str) -> str:
     return "\n".join(lines)
 
 
-def plan_text(plan: MonthPlan, zone: str, locale: str) -> str:
+def plan_text(i18n: Translator, plan: MonthPlan, zone: str, locale: str) -> str:
+    _ = _translator(i18n, locale)
     parts = [
         _("Plan for {month}: {members} members in {groups} time groups.").format(
             month=str(plan.month), members=plan.members, groups=plan.groups
@@ -81,8 +88,8 @@ def plan_text(plan: MonthPlan, zone: str, locale: str) -> str:
     ]
     options = (plan.choice, *plan.runners_up)
     for number, option in enumerate(options, start=1):
-        parts.append(option_text(number, option, zone, locale))
-    parts.append(_("Why option 1: {reason}").format(reason=reason_text(plan.reason, locale)))
+        parts.append(option_text(i18n, number, option, zone, locale))
+    parts.append(_("Why option 1: {reason}").format(reason=reason_text(i18n, plan.reason, locale)))
     if plan.tentative:
         upcoming = ", ".join(
             f"{t.month}: {localtime.format_meeting_time(t.start_utc, zone, locale)}"
@@ -93,7 +100,8 @@ def plan_text(plan: MonthPlan, zone: str, locale: str) -> str:
     return "\n\n".join(parts)
 
 
-def fairness_text(places: list[PlaceBurden]) -> str:
+def fairness_text(i18n: Translator, places: list[PlaceBurden], locale: str) -> str:
+    _ = _translator(i18n, locale)
     if not places:
         return _("No meetings have been recorded yet.")
     lines = [_("Burden over the last 12 meetings (per member; higher is harder):")]

@@ -1,10 +1,13 @@
-"""Claiming and settling outbox rows. A claim is a lease, so a dead sender's rows return."""
+"""Claiming and settling outbox rows. A claim is a lease, so a dead sender's rows return.
+
+These add and flush; the caller (the delivery tick) commits each step itself.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage
@@ -24,7 +27,7 @@ def _due(now: datetime):  # type: ignore[no-untyped-def]
 async def claim_due(
     session: AsyncSession, now: datetime, *, limit: int = 100, lease: timedelta = LEASE
 ) -> list[int]:
-    """Take up to `limit` due rows for this sender, oldest first."""
+    """Take up to `limit` due rows for this sender, oldest first (commit to hold them)."""
     query = (
         select(OutboxMessage.id).where(*_due(now)).order_by(OutboxMessage.due_at, OutboxMessage.id)
     )
@@ -36,7 +39,6 @@ async def claim_due(
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_until=now + lease)
         )
-    await session.commit()
     return ids
 
 
@@ -48,7 +50,6 @@ async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
             sent_at=now, claimed_until=None, attempts=OutboxMessage.attempts + 1, last_error=None
         )
     )
-    await session.commit()
 
 
 async def mark_retry(session: AsyncSession, row_id: int, error: str, retry_at: datetime) -> None:
@@ -62,7 +63,6 @@ async def mark_retry(session: AsyncSession, row_id: int, error: str, retry_at: d
             last_error=error[:500],
         )
     )
-    await session.commit()
 
 
 async def mark_dropped(session: AsyncSession, row_id: int, error: str) -> None:
@@ -71,7 +71,6 @@ async def mark_dropped(session: AsyncSession, row_id: int, error: str) -> None:
         .where(OutboxMessage.id == row_id)
         .values(dropped=True, claimed_until=None, last_error=error[:500])
     )
-    await session.commit()
 
 
 async def drop_unsent_for_member(session: AsyncSession, member_id: int, error: str) -> None:
@@ -80,7 +79,6 @@ async def drop_unsent_for_member(session: AsyncSession, member_id: int, error: s
         .where(OutboxMessage.member_id == member_id, OutboxMessage.sent_at.is_(None))
         .values(dropped=True, claimed_until=None, last_error=error[:500])
     )
-    await session.commit()
 
 
 async def release_claims(session: AsyncSession) -> int:
@@ -90,20 +88,23 @@ async def release_claims(session: AsyncSession) -> int:
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.claimed_until.is_not(None))
         .values(claimed_until=None)
     )
-    await session.commit()
-    return int(result.rowcount or 0)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def pending_count(session: AsyncSession, now: datetime) -> int:
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(OutboxMessage).where(*_due(now))
     return int(await session.scalar(query) or 0)
 
 
-async def owners(session: AsyncSession, ids: list[int]) -> dict[int, int]:
-    """Row id -> member id, to split a claimed batch between senders by member."""
+async def recipients(session: AsyncSession, ids: list[int]) -> dict[int, int]:
+    """Row id -> a number for its recipient (member id, or chat id for notes), to split a
+    claimed batch between senders so that each person's messages keep their order."""
     rows = await session.execute(
-        select(OutboxMessage.id, OutboxMessage.member_id).where(OutboxMessage.id.in_(ids))
+        select(OutboxMessage.id, OutboxMessage.member_id, OutboxMessage.chat_id).where(
+            OutboxMessage.id.in_(ids)
+        )
     )
-    return {row_id: member_id for row_id, member_id in rows}
+    return {
+        row_id: member_id if member_id is not None else abs(chat_id or 0)
+        for row_id, member_id, chat_id in rows
+    }

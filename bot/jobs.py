@@ -1,5 +1,6 @@
-"""APScheduler jobs. The job store stays in memory and is rebuilt at every start:
-the truth (what to send and when) lives in our tables, not in pickled jobs."""
+"""APScheduler's timetable (wiring only: each job's work lives in its domain). The job store
+stays in memory and is rebuilt at every start: the truth (what to send and when) lives in
+our tables, not in pickled jobs."""
 
 from __future__ import annotations
 
@@ -8,19 +9,17 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from scheduling.delivery.sending import Delivery
+from delivery.sending import Delivery
 
 log = logging.getLogger(__name__)
 
 DELIVERY_EVERY_SECONDS = 2
-REPORTS_EVERY_SECONDS = 10
 DRAIN_BUDGET_SECONDS = 30.0
 
 
 def build_scheduler(
     delivery: Delivery,
     monthly_plan: Callable[[], Awaitable[object]] | None = None,
-    broadcast_reports: Callable[[], Awaitable[object]] | None = None,
     *,
     plan_day: int = 20,
     plan_hour_utc: int = 9,
@@ -46,22 +45,6 @@ def build_scheduler(
         id="delivery",
         replace_existing=True,
     )
-    if broadcast_reports is not None:
-
-        async def reports_job() -> None:
-            # The final counts of broadcasts whose sending task died with a restart.
-            try:
-                await broadcast_reports()
-            except Exception:
-                log.exception("broadcast reports job failed")
-
-        scheduler.add_job(
-            reports_job,
-            "interval",
-            seconds=REPORTS_EVERY_SECONDS,
-            id="broadcast-reports",
-            replace_existing=True,
-        )
     if monthly_plan is not None:
 
         async def monthly_plan_job() -> None:
