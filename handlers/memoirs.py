@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import memoirs as records
 from archive import prompts
-from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store, incoming_file
+from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store
 from db.media import KIND_PHOTO, KIND_VOICE, MediaStore
 from db.members import promoted_organiser_ids
 from db.models import MediaFile, Meeting, Member, Memoir
@@ -31,6 +31,7 @@ from ground.clock import Clock
 from ground.context import AppContext
 from handlers.album_receipts import AlbumReceipts, SendReceipt
 from handlers.callbacks import PromptCb
+from handlers.files import incoming_file, telegram_download
 from handlers.filters import TypedAnswer
 from handlers.keyboards import Keyboard
 from handlers.replies import clip, show
@@ -295,7 +296,7 @@ async def on_file(
     assert item is not None
     store = store_of(app)
     try:
-        blob = await fetch_and_store(bot, store, item)
+        blob = await fetch_and_store(telegram_download(bot), store, item)
     except FileTooBig:
         size_mb = f"{(item.file_size or 0) / 1024 / 1024:.0f}"
         await message.answer(

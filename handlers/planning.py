@@ -21,6 +21,7 @@ from handlers.callbacks import PlanCb
 from handlers.organisers import meeting_error_text, zoom_note
 from handlers.outbound import markup_of
 from handlers.replies import show
+from scheduling.burden.store import fairness_by_place
 from scheduling.geo import localtime
 from scheduling.meetings import zoom
 from scheduling.meetings.lifecycle import (
@@ -32,9 +33,6 @@ from scheduling.meetings.lifecycle import (
 from scheduling.planner.errors import PlanningError
 from scheduling.planner.months import YearMonth
 from scheduling.planning.monthly import compute_plan, next_month, plan_message
-from scheduling.planning.store import (
-    fairness_by_place,
-)
 from scheduling.planning.view import fairness_text
 
 log = logging.getLogger(__name__)

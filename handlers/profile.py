@@ -20,6 +20,8 @@ from ground.context import AppContext
 from ground.i18n import N_
 from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
 from handlers.keyboards import Keyboard
+from handlers.profile_view import LANGUAGE_NAMES, profile_text, show_settings
+from handlers.registration import start_edit
 from handlers.replies import ensure_registered, show
 from scheduling.geo import localtime, places
 from scheduling.meetings.lifecycle import set_member_reminders
@@ -27,54 +29,6 @@ from scheduling.meetings.reminder_offsets import DEFAULT_OFFSETS
 from scheduling.planning.store import toggle_unavailable_days, unavailable_days_from
 
 router = Router(name="profile")
-
-LANGUAGE_NAMES = {"ru": "Русский", "en": "English", "zh": "中文"}
-
-
-def profile_text(member: Member, clock: Clock) -> str:
-    """What we store about the member, in their language and local time."""
-    now = clock.now()
-    zone = member.zone or "UTC"
-    place = member.city or places.zone_label(zone, member.locale)
-    country = places.country_name(member.country, member.locale) if member.country else "—"
-    lines = [
-        _("Name: {name}").format(name=member.name),
-        _("Language: {language}").format(language=LANGUAGE_NAMES.get(member.locale, member.locale)),
-        _("Country: {country}").format(country=country),
-        _("Place: {place} ({offset})").format(
-            place=place, offset=localtime.format_utc_offset(now, zone)
-        ),
-        _("Your local time now: {clock}").format(
-            clock=localtime.format_clock_now(now, zone, member.locale)
-        ),
-        _("Hours that suit you: {hours}").format(
-            hours=localtime.format_hours(member.hours_start, member.hours_end)
-        ),
-    ]
-    return "\n".join(lines)
-
-
-def settings_markup() -> InlineKeyboardMarkup:
-    builder = Keyboard()
-    builder.button(text=_("Language"), callback_data=SettingsCb(action="lang"))
-    builder.button(text=_("Name"), callback_data=SettingsCb(action="name"))
-    builder.button(text=_("Time zone"), callback_data=SettingsCb(action="country"))
-    builder.button(text=_("Hours"), callback_data=SettingsCb(action="hours"))
-    builder.button(text=_("Reminders"), callback_data=SettingsCb(action="reminders"))
-    builder.button(text=_("Delete my data"), callback_data=SettingsCb(action="forget"))
-    builder.button(text=_("Done"), callback_data=SettingsCb(action="close"))
-    builder.adjust(2, 2, 1, 1, 1)
-    return builder.as_markup()
-
-
-async def show_settings(
-    event: Message | CallbackQuery, member: Member, clock: Clock, *, new_message: bool = False
-) -> None:
-    text = profile_text(member, clock) + "\n\n" + _("What would you like to change?")
-    if new_message and isinstance(event, CallbackQuery):
-        await event.bot.send_message(member.telegram_id, text, reply_markup=settings_markup())  # type: ignore[union-attr]
-        return
-    await show(event, text, settings_markup())
 
 
 @router.message(Command("me"))
@@ -118,7 +72,6 @@ async def on_settings(
     if callback_data.action == "reminders":
         await show(query, *reminders_prompt(member))
         return
-    from handlers.registration import start_edit
 
     if callback_data.action not in {"lang", "name", "country", "hours"}:
         await query.answer(_("This button is no longer active."), show_alert=True)

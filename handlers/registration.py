@@ -33,7 +33,7 @@ from handlers.callbacks import RegCb
 from handlers.filters import SharedLocation, TypedAnswer
 from handlers.i18n import cached_per_locale
 from handlers.keyboards import Keyboard
-from handlers.profile import profile_text
+from handlers.profile_view import profile_text, show_settings
 from handlers.replies import show
 from scheduling.geo import localtime, places
 from scheduling.meetings.lifecycle import queue_for_new_member
@@ -293,8 +293,6 @@ async def on_back(
 ) -> None:
     data = await state.get_data()
     if data.get("mode") == "edit" and member is not None:
-        from handlers.profile import show_settings
-
         await state.clear()
         await show_settings(query, member, clock)
         return
@@ -680,8 +678,6 @@ async def _finish_edit(
     await update_member(session, member, **fields)
     await commit(session)
     await state.clear()
-    from handlers.profile import show_settings
-
     await show(event, _("Saved."))
     await show_settings(event, member, clock, new_message=True)
     return True

@@ -149,7 +149,7 @@ async def test_members_mark_days_they_cannot_make_and_the_planner_avoids_them(cl
     reply = await club.say(user, "/unavailable 2026-12-01")
     assert "already passed" in (reply.text or "")
 
-    from scheduling.planning.store import planner_roster
+    from scheduling.burden.store import planner_roster
 
     async with club.app.ctx.session_factory() as session:
         roster = await planner_roster(session)

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.member_cache import MemberCache, UpcomingMeeting
 from db.models import Attendance, Meeting, Member, OutboxMessage, Rsvp
+from scheduling.burden.store import forget_meeting_burden, record_meeting_burden
 from scheduling.meetings.reminder_offsets import parse_offset, reminder_kind
-from scheduling.planning.store import forget_meeting_burden, record_meeting_burden
 
 ANNOUNCE = "announce"
 # After the meeting, members are asked whether they were there (for /stats).

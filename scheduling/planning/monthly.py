@@ -16,12 +16,13 @@ from delivery.notes import queue_note
 from ground.clock import Clock
 from ground.i18n import N_, Translator
 from ground.settings import Settings
+from scheduling.burden.store import planner_ledger, planner_roster
 from scheduling.meetings.lifecycle import next_meeting
 from scheduling.planner.errors import PlanningError
 from scheduling.planner.month_plan import MonthPlan, plan_month
 from scheduling.planner.months import YearMonth
 from scheduling.planner.slots import Rules
-from scheduling.planning.store import claim_monthly_plan, planner_ledger, planner_roster
+from scheduling.planning.store import claim_monthly_plan
 from scheduling.planning.view import plan_text
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from ground.i18n import Translator
+from scheduling.burden.store import PlaceBurden
 from scheduling.geo import localtime
 from scheduling.planner.month_plan import MonthPlan, Reason, SlotOption
-from scheduling.planning.store import PlaceBurden
 
 
 def _localized_times(params: dict, locale: str) -> dict:
