@@ -64,16 +64,17 @@ def _per_person_limits(settings: Settings, storage: BaseStorage | None) -> tuple
 
 
 def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
-    from handlers import (
-        admin,
+    from handlers import (  # the organisers' modules are imported for their handlers
+        admin,  # noqa: F401
         calendar,
         common,
         fallback,
+        gates,
         meetings,
-        memoir_review,
+        memoir_review,  # noqa: F401
         memoirs,
-        organisers,
-        planning,
+        organisers,  # noqa: F401
+        planning,  # noqa: F401
         profile,
         registration,
     )
@@ -101,13 +102,14 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         profile.router,
         meetings.router,
         memoirs.router,
-        admin.router,
-        memoir_review.router,
-        organisers.router,
-        planning.router,
+        gates.organisers,  # admin, memoir_review, organisers and planning register on it
         calendar.router,
         fallback.router,  # catch-all last
     ]
     include_handler_routers(dp, routers)
+    # Handlers flagged REGISTERED answer only registered members (handlers/gates.py); an
+    # inner middleware of the dispatcher covers the handlers of every router in it.
+    dp.message.middleware(gates.RegisteredGate())
+    dp.callback_query.middleware(gates.RegisteredGate())
     dp.errors.register(make_error_handler(ctx.i18n, ctx.session_factory))
     return dp

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
-from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, MagicData
 from aiogram.filters.callback_data import CallbackData
@@ -17,7 +15,6 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
-    TelegramObject,
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -26,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.members import (
     demote_organiser,
     get_member,
-    is_organiser,
     promote_organiser,
     promoted_organiser_ids,
 )
@@ -44,43 +40,12 @@ from ground.clock import Clock
 from ground.settings import Settings
 from handlers.commands import publish_organiser_menu
 from handlers.filters import Forwarded
+from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.replies import TELEGRAM_TEXT_LIMIT, clip, show
 from scheduling.geo import localtime, places
 
 log = logging.getLogger(__name__)
-
-router = Router(name="admin")
-
-
-class OrganisersOnly(BaseMiddleware):
-    """Refuses non-organisers with the same answer as an unknown command: no hint given."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        user = data.get("event_from_user")
-        if data.get("is_organiser") and user is not None:
-            # Asked afresh for every admin action: the member cache may be a moment behind
-            # a demotion made on another instance.
-            settings = data["settings"]
-            if await is_organiser(data["session"], user.id, settings.admin_ids):
-                return await handler(event, data)
-        log.warning("refused an organisers' command from user %s", user.id if user else None)
-        if isinstance(event, Message):
-            await event.answer(_("I don't know that command. /help lists what I can do."))
-        elif isinstance(event, CallbackQuery):
-            # Answer it, or the member's button keeps spinning; say no more than a stale one.
-            await event.answer(_("This button is no longer active."), show_alert=True)
-        return None
-
-
-# Inner middleware: runs only when a handler of this router matched the update.
-router.message.middleware(OrganisersOnly())
-router.callback_query.middleware(OrganisersOnly())
 
 
 class MembersPageCb(CallbackData, prefix="mbrs"):

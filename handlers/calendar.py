@@ -14,8 +14,8 @@ from db.models import Member
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.settings import Settings
+from handlers.gates import REGISTERED
 from handlers.keyboards import Keyboard
-from handlers.replies import ensure_registered
 from scheduling.feeds.addresses import feed_urls
 from scheduling.feeds.calendar import render_calendar, single_event_filename
 from scheduling.feeds.store import ensure_token, reset_token
@@ -63,17 +63,15 @@ def reset_markup() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.message(Command("calendar"))
+@router.message(Command("calendar"), flags=REGISTERED)
 async def cmd_calendar(
     message: Message,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
     settings: Settings,
     i18n: I18n,
     clock: Clock,
 ) -> None:
-    if not await ensure_registered(message, member):
-        return
     token = await ensure_token(session, member)
     await commit(session)
     await message.answer(calendar_text(settings, token), reply_markup=reset_markup())
@@ -88,16 +86,14 @@ async def cmd_calendar(
     )
 
 
-@router.callback_query(CalendarCb.filter())
+@router.callback_query(CalendarCb.filter(), flags=REGISTERED)
 async def on_reset(
     query: CallbackQuery,
     callback_data: CalendarCb,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
     settings: Settings,
 ) -> None:
-    if not await ensure_registered(query, member):
-        return
     if callback_data.action != "reset":
         await query.answer(_("This button is no longer active."), show_alert=True)
         return

@@ -15,8 +15,9 @@ from delivery.messages import Outgoing
 from ground.clock import Clock
 from ground.i18n import N_
 from handlers.callbacks import AttendCb, RsvpCb
+from handlers.gates import REGISTERED
 from handlers.outbound import markup_of
-from handlers.replies import ensure_registered, show
+from handlers.replies import show
 from scheduling.meetings.lifecycle import MeetingError, next_meeting, record_attendance, record_rsvp
 from scheduling.meetings.notices import meeting_details, rsvp_buttons
 
@@ -29,12 +30,10 @@ ANSWER_TEXTS = {
 }
 
 
-@router.message(Command("next"))
+@router.message(Command("next"), flags=REGISTERED)
 async def cmd_next(
-    message: Message, session: AsyncSession, member: Member | None, i18n: I18n, clock: Clock
+    message: Message, session: AsyncSession, member: Member, i18n: I18n, clock: Clock
 ) -> None:
-    if not await ensure_registered(message, member):
-        return
     meeting = await next_meeting(session, clock.now())
     if meeting is None:
         await message.answer(_("No meeting is set yet. I will tell you as soon as it is."))
@@ -44,16 +43,14 @@ async def cmd_next(
     await message.answer(text, reply_markup=markup_of(Outgoing(text, buttons)))
 
 
-@router.callback_query(RsvpCb.filter())
+@router.callback_query(RsvpCb.filter(), flags=REGISTERED)
 async def on_rsvp(
     query: CallbackQuery,
     callback_data: RsvpCb,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
     clock: Clock,
 ) -> None:
-    if not await ensure_registered(query, member):
-        return
     meeting = await session.get(Meeting, callback_data.meeting_id)
     if meeting is None:
         await query.answer(_("This meeting no longer exists."), show_alert=True)
@@ -73,17 +70,14 @@ async def on_rsvp(
     await query.answer(_(ANSWER_TEXTS[callback_data.answer]))
 
 
-@router.callback_query(AttendCb.filter())
+@router.callback_query(AttendCb.filter(), flags=REGISTERED)
 async def on_attendance(
     query: CallbackQuery,
     callback_data: AttendCb,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
     clock: Clock,
 ) -> None:
-    if not await ensure_registered(query, member):
-        return
-    assert member is not None
     meeting = await session.get(Meeting, callback_data.meeting_id)
     if meeting is None:
         await query.answer(_("This meeting no longer exists."), show_alert=True)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import shutil
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -23,17 +23,14 @@ from db.models import Memoir
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
-from handlers.admin import OrganisersOnly
 from handlers.filters import TypedAnswer
+from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.memoirs import memoir_card, send_memoir_media, store_of
 from handlers.replies import show
 
 log = logging.getLogger(__name__)
 
-router = Router(name="memoir_review")
-router.message.middleware(OrganisersOnly())
-router.callback_query.middleware(OrganisersOnly())
 
 # Telegram's upload limit for bots on the public Bot API.
 UPLOAD_LIMIT = 50 * 1024 * 1024

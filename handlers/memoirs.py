@@ -33,6 +33,7 @@ from handlers.album_receipts import AlbumReceipts, SendReceipt
 from handlers.callbacks import PromptCb
 from handlers.files import incoming_file, telegram_download
 from handlers.filters import TypedAnswer
+from handlers.gates import REGISTERED
 from handlers.keyboards import Keyboard
 from handlers.replies import clip, show
 
@@ -88,10 +89,6 @@ class NotACommand(Filter):
 
 def store_of(app: AppContext) -> MediaStore:
     return MediaStore(app.settings.media_dir)
-
-
-def _registered(member: Member | None) -> bool:
-    return member is not None and member.is_registered
 
 
 # ---------------------------------------------------------------- texts shared with /review
@@ -215,13 +212,13 @@ def accepted_kinds_text() -> str:
     )
 
 
-@router.message(Command("memoir"))
+@router.message(Command("memoir"), flags=REGISTERED)
 async def cmd_memoir(
     message: Message,
     command: CommandObject,
     state: FSMContext,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
 ) -> None:
     await start_memoir(message, state, session, member, command.args)
 
@@ -230,14 +227,11 @@ async def start_memoir(
     event: Message | CallbackQuery,
     state: FSMContext,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
     theme_text: str | None,
 ) -> None:
-    """Open a draft (on a theme, if given) and ask for its parts: /memoir and the invitation."""
-    if not _registered(member):
-        await show(event, _("Please join the club first: send /start."))
-        return
-    assert member is not None
+    """Open a draft (on a theme, if given) and ask for its parts: /memoir and the invitation
+    (both handlers are for registered members only)."""
     theme = (theme_text or "").strip()[: records.MAX_FIELD] or None
     memoir = await records.create_draft(session, member, theme)
     await commit(session)
@@ -620,12 +614,8 @@ def _nav_buttons(builder: Keyboard, page: records.Page, make: object) -> int:
     return count
 
 
-@router.message(Command("my"))
-async def cmd_my(message: Message, session: AsyncSession, member: Member | None) -> None:
-    if not _registered(member):
-        await message.answer(_("Please join the club first: send /start."))
-        return
-    assert member is not None
+@router.message(Command("my"), flags=REGISTERED)
+async def cmd_my(message: Message, session: AsyncSession, member: Member) -> None:
     await show(message, *render_my(await records.list_own(session, member.id, 0)))
 
 
@@ -803,17 +793,14 @@ async def archive_home(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup
     return render_archive_home(total, facets)
 
 
-@router.message(Command("archive"))
+@router.message(Command("archive"), flags=REGISTERED)
 async def cmd_archive(
     message: Message,
     command: CommandObject,
     state: FSMContext,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
 ) -> None:
-    if not _registered(member):
-        await message.answer(_("Please join the club first: send /start."))
-        return
     query = " ".join((command.args or "").split())[:100] or None
     # The query lives in FSM data: callback data has room for 64 bytes only.
     await state.update_data(archive_query=query)
@@ -851,19 +838,16 @@ async def _browse(
         await query.answer(_("This button is no longer active."), show_alert=True)
 
 
-@router.callback_query(ArcCb.filter())
+@router.callback_query(ArcCb.filter(), flags=REGISTERED)
 async def on_archive(
     query: CallbackQuery,
     callback_data: ArcCb,
     state: FSMContext,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
     app: AppContext,
     bot: Bot,
 ) -> None:
-    if not _registered(member):
-        await query.answer(_("Please join the club first: send /start."), show_alert=True)
-        return
     if callback_data.action != "view":
         await _browse(query, callback_data, state, session)
         return
@@ -888,18 +872,14 @@ def prompts_status_text(wanted: bool) -> str:
     return _("You don't get invitations to share memories. /memoir_prompts on turns them back on.")
 
 
-@router.message(Command("memoir_prompts"))
+@router.message(Command("memoir_prompts"), flags=REGISTERED)
 async def cmd_memoir_prompts(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
     clock: Clock,
 ) -> None:
-    if not _registered(member):
-        await message.answer(_("Please join the club first: send /start."))
-        return
-    assert member is not None
     choice = (command.args or "").strip().casefold()
     if choice in ("on", "off"):
         await prompts.set_prompts_wanted(session, member, choice == "on", now=clock.now())
@@ -910,19 +890,15 @@ async def cmd_memoir_prompts(
     await message.answer(prompts_status_text(await prompts.prompts_wanted(session, member.id)))
 
 
-@router.callback_query(PromptCb.filter())
+@router.callback_query(PromptCb.filter(), flags=REGISTERED)
 async def on_prompt_button(
     query: CallbackQuery,
     callback_data: PromptCb,
     state: FSMContext,
     session: AsyncSession,
-    member: Member | None,
+    member: Member,
     clock: Clock,
 ) -> None:
-    if not _registered(member):
-        await query.answer(_("Please join the club first: send /start."), show_alert=True)
-        return
-    assert member is not None
     if callback_data.action == "off":
         await prompts.set_prompts_wanted(session, member, False, now=clock.now())
         await commit(session)

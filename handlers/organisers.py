@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -24,8 +23,8 @@ from delivery.broadcasts import (
 from ground.clock import Clock
 from ground.context import AppContext
 from ground.settings import Settings
-from handlers.admin import OrganisersOnly
 from handlers.callbacks import MeetingAdminCb
+from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
 from handlers.replies import clip, show
@@ -43,9 +42,6 @@ from scheduling.meetings.lifecycle import (
 from scheduling.meetings.links import LinkError, validate_link
 
 log = logging.getLogger(__name__)
-router = Router(name="organisers")
-router.message.middleware(OrganisersOnly())
-router.callback_query.middleware(OrganisersOnly())
 
 MAX_THEME = 300
 MAX_BROADCAST = 3500

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -16,8 +15,8 @@ from db.models import Member
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.settings import Settings
-from handlers.admin import OrganisersOnly
 from handlers.callbacks import PlanCb
+from handlers.gates import organisers as router
 from handlers.organisers import meeting_error_text, zoom_note
 from handlers.outbound import markup_of
 from handlers.replies import show
@@ -36,9 +35,6 @@ from scheduling.planning.monthly import compute_plan, next_month, plan_message
 from scheduling.planning.view import fairness_text
 
 log = logging.getLogger(__name__)
-router = Router(name="planning")
-router.message.middleware(OrganisersOnly())
-router.callback_query.middleware(OrganisersOnly())
 
 
 @router.message(Command("plan"))

@@ -19,10 +19,11 @@ from ground.clock import Clock
 from ground.context import AppContext
 from ground.i18n import N_
 from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
+from handlers.gates import REGISTERED
 from handlers.keyboards import Keyboard
 from handlers.profile_view import LANGUAGE_NAMES, profile_text, show_settings
 from handlers.registration import start_edit
-from handlers.replies import ensure_registered, show
+from handlers.replies import show
 from scheduling.geo import localtime, places
 from scheduling.meetings.lifecycle import set_member_reminders
 from scheduling.meetings.reminder_offsets import DEFAULT_OFFSETS
@@ -31,38 +32,28 @@ from scheduling.planning.store import toggle_unavailable_days, unavailable_days_
 router = Router(name="profile")
 
 
-@router.message(Command("me"))
-async def cmd_me(message: Message, member: Member | None, clock: Clock) -> None:
-    if not await ensure_registered(message, member):
-        return
-    assert member is not None
+@router.message(Command("me"), flags=REGISTERED)
+async def cmd_me(message: Message, member: Member, clock: Clock) -> None:
     await message.answer(
         profile_text(member, clock) + "\n\n" + _("/settings changes it, /forget deletes it.")
     )
 
 
-@router.message(Command("settings"))
-async def cmd_settings(
-    message: Message, member: Member | None, state: FSMContext, clock: Clock
-) -> None:
-    if not await ensure_registered(message, member):
-        return
-    assert member is not None
+@router.message(Command("settings"), flags=REGISTERED)
+async def cmd_settings(message: Message, member: Member, state: FSMContext, clock: Clock) -> None:
     await state.clear()
     await show_settings(message, member, clock)
 
 
-@router.callback_query(SettingsCb.filter())
+@router.callback_query(SettingsCb.filter(), flags=REGISTERED)
 async def on_settings(
     query: CallbackQuery,
     callback_data: SettingsCb,
-    member: Member | None,
+    member: Member,
     state: FSMContext,
     clock: Clock,
     session: AsyncSession,
 ) -> None:
-    if not await ensure_registered(query, member):
-        return
     if callback_data.action == "close":
         await show(query, profile_text(member, clock))
         return
@@ -82,17 +73,14 @@ async def on_settings(
 # ---------------------------------------------------------------- shortcuts
 
 
-@router.message(Command("lang"))
+@router.message(Command("lang"), flags=REGISTERED)
 async def cmd_lang(
     message: Message,
     command: CommandObject,
-    member: Member | None,
+    member: Member,
     session: AsyncSession,
     i18n: I18n,
 ) -> None:
-    if not await ensure_registered(message, member):
-        return
-    assert member is not None
     choice = (command.args or "").strip().lower()
     if choice not in LANGUAGE_NAMES:
         await message.answer(_("Please write /lang ru, /lang en or /lang zh."))
@@ -105,13 +93,10 @@ async def cmd_lang(
         )
 
 
-@router.message(Command("name"))
+@router.message(Command("name"), flags=REGISTERED)
 async def cmd_name(
-    message: Message, command: CommandObject, member: Member | None, session: AsyncSession
+    message: Message, command: CommandObject, member: Member, session: AsyncSession
 ) -> None:
-    if not await ensure_registered(message, member):
-        return
-    assert member is not None
     name = " ".join((command.args or "").split())
     if not name:
         await message.answer(
@@ -130,17 +115,14 @@ async def cmd_name(
     await message.answer(_("Name saved: {name}.").format(name=name))
 
 
-@router.message(Command("tz"))
+@router.message(Command("tz"), flags=REGISTERED)
 async def cmd_tz(
     message: Message,
     command: CommandObject,
-    member: Member | None,
+    member: Member,
     session: AsyncSession,
     clock: Clock,
 ) -> None:
-    if not await ensure_registered(message, member):
-        return
-    assert member is not None
     query = (command.args or "").strip()
     if not query:
         await message.answer(
@@ -183,13 +165,10 @@ async def cmd_tz(
     )
 
 
-@router.message(Command("hours"))
+@router.message(Command("hours"), flags=REGISTERED)
 async def cmd_hours(
-    message: Message, command: CommandObject, member: Member | None, session: AsyncSession
+    message: Message, command: CommandObject, member: Member, session: AsyncSession
 ) -> None:
-    if not await ensure_registered(message, member):
-        return
-    assert member is not None
     try:
         start, end = localtime.parse_hours(command.args or "")
     except ValueError:
@@ -302,16 +281,14 @@ def reminders_prompt(member: Member) -> tuple[str, InlineKeyboardMarkup]:
     return text, builder.as_markup()
 
 
-@router.callback_query(ReminderCb.filter())
+@router.callback_query(ReminderCb.filter(), flags=REGISTERED)
 async def on_reminder_toggle(
     query: CallbackQuery,
     callback_data: ReminderCb,
-    member: Member | None,
+    member: Member,
     session: AsyncSession,
     clock: Clock,
 ) -> None:
-    if not await ensure_registered(query, member):
-        return
     if callback_data.offset == "done":
         await show_settings(query, member, clock)
         return
@@ -330,18 +307,15 @@ async def on_reminder_toggle(
 MAX_DATES_PER_COMMAND = 10
 
 
-@router.message(Command("unavailable"))
+@router.message(Command("unavailable"), flags=REGISTERED)
 async def cmd_unavailable(
     message: Message,
     command: CommandObject,
-    member: Member | None,
+    member: Member,
     session: AsyncSession,
     clock: Clock,
 ) -> None:
     """/unavailable 2027-02-13 [more dates]: mark or unmark days the member cannot make."""
-    if not await ensure_registered(message, member):
-        return
-    assert member is not None
     today = localtime.to_local(clock.now(), member.zone or "UTC").date()
     words = (command.args or "").split()[:MAX_DATES_PER_COMMAND]
     if not words:

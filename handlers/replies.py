@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
-from aiogram.utils.i18n import gettext as _
-
-from db.models import Member
 
 TELEGRAM_TEXT_LIMIT = 4096
 
@@ -36,15 +33,3 @@ async def show(event: Message | CallbackQuery, text: str, markup: Markup = None)
         await event.answer()
         return
     await event.answer(text, reply_markup=markup)
-
-
-async def ensure_registered(event: Message | CallbackQuery, member: Member | None) -> bool:
-    """False (after telling them how to join) for someone who has not registered yet."""
-    if member is not None and member.is_registered:
-        return True
-    text = _("You are not registered yet. Send /start to join the club.")
-    if isinstance(event, CallbackQuery):
-        await event.answer(text, show_alert=True)
-    else:
-        await event.answer(text)
-    return False

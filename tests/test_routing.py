@@ -126,7 +126,7 @@ async def test_the_app_dispatcher_joins_the_members_routers(
     assert len(dispatcher.message.handlers) == 26
     assert len(dispatcher.callback_query.handlers) == 20
     names = [router.name for router in dispatcher.sub_routers]
-    assert names == ["admin", "memoir_review", "organisers", "planning", "calendar+fallback"]
+    assert names == ["organisers", "calendar+fallback"]
     # Two dispatchers in one process, as tests and the sandbox build them.
     assert [r.name for r in build_dispatcher(app_context).sub_routers] == names
 

@@ -1,0 +1,75 @@
+"""The two gates every update passes on its way to a handler, each written once.
+
+- Organisers: their commands and buttons live on one router, `organisers`, whose gate asks
+  the database (and ADMIN_IDS) on every use and refuses anyone else as if the command did
+  not exist.
+- Members: a handler that needs a registered member says so with `flags=REGISTERED`; one
+  gate on the dispatcher checks the flag of the handler that matched and tells anyone not
+  yet registered how to join (an aiogram filter could only skip the handler, not answer).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Router
+from aiogram.dispatcher.flags import get_flag
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.utils.i18n import gettext as _
+
+from db.members import is_organiser
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+REGISTERED = {"registered": True}
+
+
+class OrganisersOnly(BaseMiddleware):
+    """Refuses non-organisers with the same answer as an unknown command: no hint given."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        if data.get("is_organiser") and user is not None:
+            # Asked afresh for every admin action: the member cache may be a moment behind
+            # a demotion made on another instance.
+            settings = data["settings"]
+            if await is_organiser(data["session"], user.id, settings.admin_ids):
+                return await handler(event, data)
+        log.warning("refused an organisers' command from user %s", user.id if user else None)
+        if isinstance(event, Message):
+            await event.answer(_("I don't know that command. /help lists what I can do."))
+        elif isinstance(event, CallbackQuery):
+            # Answer it, or the member's button keeps spinning; say no more than a stale one.
+            await event.answer(_("This button is no longer active."), show_alert=True)
+        return None
+
+
+# The organisers' router: handlers/{admin,memoir_review,organisers,planning}.py register on
+# it. An inner middleware runs only once a handler of this router matched the update.
+organisers = Router(name="organisers")
+organisers.message.middleware(OrganisersOnly())
+organisers.callback_query.middleware(OrganisersOnly())
+
+
+def not_registered_text() -> str:
+    return _("You are not registered yet. Send /start to join the club.")
+
+
+class RegisteredGate(BaseMiddleware):
+    """On the dispatcher: a handler flagged REGISTERED runs only for registered members."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not get_flag(data, "registered"):
+            return await handler(event, data)
+        member = data.get("member")
+        if member is not None and member.is_registered:
+            return await handler(event, data)
+        if isinstance(event, CallbackQuery):
+            await event.answer(not_registered_text(), show_alert=True)
+        elif isinstance(event, Message):
+            await event.answer(not_registered_text())
+        return None
