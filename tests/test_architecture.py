@@ -4,6 +4,7 @@ and says which import it is."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,3 +73,15 @@ def test_a_cycle_between_handlers_breaks_the_build(tmp_path: Path) -> None:
     result = _lint(house)
     assert result.returncode == 1
     assert "No cycles are allowed in handlers" in result.stdout
+
+
+def test_the_readme_layout_table_lists_every_folder_of_the_house() -> None:
+    readme = (ROOT / "README.md").read_text()
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z_]+)/` \|", layout, flags=re.MULTILINE))
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")}
+    folders = packages | {"locales", "docs"}
+    assert folders <= listed, f"missing from the README's Layout: {sorted(folders - listed)}"
+    assert listed <= folders, f"listed but not in the tree: {sorted(listed - folders)}"
+    # ...and the import contract names every package of the house.
+    assert set(PACKAGES) == packages - {"tests", "bench"}
