@@ -247,7 +247,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def instrument(delivery: Delivery, timings: Timings) -> None:
     """Time HTTP sends, pacing and the outbox writes (module attributes the engine calls)."""
-    bot: Any = delivery.bot
+    bot: Any = delivery.sender.bot  # type: ignore[attr-defined]  # the Telegram sender
     bot.send_message = timings.wrap("http send_message", bot.send_message)
     delivery.pacer.wait_turn = timings.wrap("pacer wait_turn", delivery.pacer.wait_turn)  # type: ignore[method-assign]
     for name in ("claim_due", "mark_sent", "mark_retry", "mark_dropped"):
