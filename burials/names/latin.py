@@ -312,9 +312,7 @@ def _compile(rules: Sequence[Rule]) -> dict[str, list[tuple[int, str, Cond | Non
     for order, (latin, cyrillic, cond) in enumerate(rules):
         index.setdefault(latin[0], []).append((len(latin) * 1000 - order, latin, cond))
         index[latin[0]][-1] = (len(latin) * 1000 - order, latin + "\0" + cyrillic, cond)
-    return {
-        first: sorted(entries, key=lambda entry: -entry[0]) for first, entries in index.items()
-    }
+    return {first: sorted(entries, key=lambda entry: -entry[0]) for first, entries in index.items()}
 
 
 _COMPILED = {name: _compile(rules) for name, rules in CONVENTIONS.items()}
