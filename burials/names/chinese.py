@@ -18,6 +18,7 @@ from pypinyin import Style, lazy_pinyin
 from burials.names.sounds import chinese_view, skeleton
 
 TABLE_PATH = Path(__file__).with_name("data") / "xinhua_ru_zh.tsv"
+USAGE_PATH = Path(__file__).with_name("data") / "zh_given_names.tsv"
 MAX_READINGS = 6
 ALTERNATIVES_PER_SYLLABLE = 2
 
@@ -121,6 +122,17 @@ def table() -> Table:
     return load_table()
 
 
+@lru_cache(maxsize=1)
+def usage_forms() -> dict[str, str]:
+    """Given names in the forms Chinese usage fixed (彼得 → Пётр), Chinese → Russian."""
+    forms: dict[str, str] = {}
+    for line in USAGE_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            chinese, russian = line.split("\t")
+            forms[chinese.strip()] = russian.strip().lower()
+    return forms
+
+
 def _distinct(fragments: tuple[str, ...]) -> tuple[str, ...]:
     """Drop readings a Chinese comparison cannot tell apart (в/ф, л/р, г/к, ди/ти)."""
     seen: dict[str, str] = {}
@@ -152,6 +164,7 @@ def _segments(word: str) -> list[tuple[str, ...]]:
 @lru_cache(maxsize=16384)
 def chinese_readings(word: str) -> tuple[str, ...]:
     """Cyrillic readings of a Chinese name (one word, no separators), likeliest first."""
+    usage = usage_forms().get(word)
     beam: list[tuple[int, str]] = [(0, "")]
     for choices in _segments(word):
         widened = [
@@ -161,7 +174,7 @@ def chinese_readings(word: str) -> tuple[str, ...]:
         ]
         widened.sort(key=lambda item: item[0])
         beam = widened[:MAX_READINGS]
-    seen: dict[str, None] = {}
+    seen: dict[str, None] = {usage: None} if usage else {}
     for _cost, text in beam:
         if text:
             seen.setdefault(text, None)

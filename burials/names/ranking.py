@@ -3,7 +3,8 @@
 Each query word is given to at most one of the record's fields (surname, given names,
 patronymic), whichever way scores best, so the order of the words does not matter
 («Иван Сорокин», «Сорокин Иван», «SOROKIN, Ivan»). A field scores the edit-distance
-ratio of the closest skeletons (a Chinese word is compared in the Chinese view). The
+ratio of the closest skeletons (a Chinese word is compared in the Chinese view), less
+what two unrelated names share by chance. The
 surname weighs most, then the given name, then the patronymic (compared by its stem:
 -ович says nothing). A field the record lacks counts as a half-likely match, so a list
 that never recorded patronymics is not pushed below every wrong patronymic. The total is
@@ -27,6 +28,9 @@ WEIGHTS = (1.0, 0.6, 0.3)
 # The best possible total for 1, 2, 3 and 4 words.
 _BEST = (0.0, 1.0, 1.6, 1.9, 1.9)
 MISSING_FIELD = 0.7
+# Two unrelated names still share letters (Нина and Наталья score 0.55); below this ratio a
+# field counts as no match at all, and above it the credit rises linearly to 1.
+CHANCE = 0.4
 YEAR_MATCH = 0.05
 YEAR_NEAR = 0.02  # one year off: Old Style dates around New Year, or a careless list
 
@@ -57,7 +61,7 @@ def _word_similarity(query_word: WordForms, field: tuple[WordForms, ...], stems:
                     best = score
                     if best == 100.0:
                         return 1.0
-    return best / 100.0
+    return max(0.0, (best / 100.0 - CHANCE) / (1.0 - CHANCE))
 
 
 class Ranker:
