@@ -215,6 +215,22 @@ SURNAMES: list[tuple[str, str]] = (
         ]
     ]
 )
+# For the scale test: surnames built from roots and the usual endings, so that 100,000
+# people have about as many distinct surnames as a real list of that size.
+ROOTS = """Бел Чёрн Сер Рыж Глад Кудр Лыс Толст Бор Волк Соб Кот Гус Петух Кур Сокол Ястреб
+Скворц Снегир Зай Лис Бобр Щук Карп Сом Окун Рыб Мельник Плотник Столяр Гончар Кожевник Ткач
+Пекар Пастух Пономар Дьяк Писар Сапожник Кузьм Фом Ерем Степан Макар Прохор Тихон Савел Мирон
+Демид Гордей Лукьян Тарас Назар Остап Архип Кондрат Пахом Гаврил Данил Игнат Евсей Ерофе Федот
+Филат Харлам Яким Трофим Ипат Нестер Панкрат Никит Потап Вавил Сысо Зот Лукин Сав Бурм Годун
+Дуд Жар Зим Лет Весн Мороз Снег Дожд Гром Туч Ветр Камен Глин Песк Болот Озер Рек Лес Берез Дуб
+Клен Лип Осин Сосн Ел Вишн Яблок Груш Малин Смородин Калин Рябин Черемух""".split()  # noqa: SIM905
+ENDINGS = ("ов", "ин", "ский", "енко", "ович", "цев")
+_FEMININE_ENDING = {"ский": "ская", "енко": "енко", "ович": "ович"}
+MANY_SURNAMES: list[tuple[str, str]] = SURNAMES + [
+    (root + ending, root + _FEMININE_ENDING.get(ending, ending + "а"))
+    for root in ROOTS
+    for ending in ENDINGS
+]
 MALE = [
     "Аполлинарий",
     "Афанасий",
@@ -346,12 +362,14 @@ class Person:
     died: int
 
 
-def make_people(count: int, seed: int, prefix: str = "H") -> list[Person]:
+def make_people(
+    count: int, seed: int, prefix: str = "H", surnames: Sequence[tuple[str, str]] = SURNAMES
+) -> list[Person]:
     rng = random.Random(seed)
     people: list[Person] = []
     for n in range(count):
         female = rng.random() < 0.5
-        masculine, feminine = rng.choice(SURNAMES)
+        masculine, feminine = rng.choice(surnames)
         given = rng.choice(FEMALE if female else MALE)
         father = rng.choice(list(FATHERS))
         born = rng.randint(1850, 1940)
@@ -647,7 +665,7 @@ async def main_async(args: argparse.Namespace) -> int:
         say(recall_table("spelling", hits, exact_baseline(held_rows, queries)))
 
         # 3. Scale: import time and latency.
-        people = make_people(args.records, seed=args.seed + 7, prefix="S")
+        people = make_people(args.records, seed=args.seed + 7, prefix="S", surnames=MANY_SURNAMES)
         big_rows = [record_row(p, rng) for p in people]
         path = folder / "big.csv"
         write_csv(path, big_rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from burials.names.chinese import usage_forms
 from burials.names.cyrillic import CHINESE, script_of
 from burials.names.words import WordForms, split_words, word_forms
 
@@ -48,8 +49,20 @@ def parse_query(text: str) -> Query:
     if len(words) == 1 and script_of(words[0].text) == CHINESE:
         run = words[0].text
         if len(run) >= MIN_CHINESE_RUN_TO_CUT:
-            for cut in range(2, len(run) - 1):
-                left, right = word_forms(run[:cut]), word_forms(run[cut:])
-                if left is not None and right is not None:
-                    readings.append((left, right))
+            for left, right in _cuts(run):
+                left_forms, right_forms = word_forms(left), word_forms(right)
+                if left_forms is not None and right_forms is not None:
+                    readings.append((left_forms, right_forms))
     return Query(text, tuple(readings), tuple(years))
+
+
+def _cuts(run: str) -> list[tuple[str, str]]:
+    """Where a Chinese name without a dot may divide: after or before a given name in its
+    usual form (彼得, 娜塔莉娅) if one is there, else at every point."""
+    usage = usage_forms()
+    known = [
+        (run[:cut], run[cut:])
+        for cut in range(2, len(run) - 1)
+        if run[:cut] in usage or run[cut:] in usage
+    ]
+    return known or [(run[:cut], run[cut:]) for cut in range(2, len(run) - 1)]

@@ -14,7 +14,6 @@ query add a little for a birth or death year that agrees.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import permutations
 
@@ -64,17 +63,35 @@ def _word_similarity(query_word: WordForms, field: tuple[WordForms, ...], stems:
     return max(0.0, (best / 100.0 - CHANCE) / (1.0 - CHANCE))
 
 
+def _plans(words: int) -> list[tuple[tuple[int, int, float], ...]]:
+    """Every way to give the query's words to distinct fields: (word, field, weight)."""
+    if words <= 3:
+        return [
+            tuple((p, slot, WEIGHTS[slot]) for p, slot in enumerate(slots))
+            for slots in permutations(range(3), words)
+        ]
+    return [
+        tuple((p, slot, WEIGHTS[slot]) for slot, p in enumerate(chosen))
+        for chosen in permutations(range(words), 3)
+    ]
+
+
 class Ranker:
     """Scores records against one query; remembers field comparisons across records
     (a hundred candidates share a handful of surnames)."""
 
     def __init__(self, query: Query) -> None:
         self.query = query
-        self._memo: dict[tuple[int, int, int, str], float] = {}
+        # memo[reading][word][field]: field text -> similarity
+        self._memo: list[list[list[dict[str, float]]]] = [
+            [[{}, {}, {}] for _word in reading] for reading in query.readings
+        ]
+        self._plans = [_plans(len(reading)) for reading in query.readings]
+        self._best = [_BEST[min(len(reading), 4)] for reading in query.readings]
 
     def _similarity(self, reading: int, position: int, slot: int, text: str) -> float:
-        memo_key = (reading, position, slot, text)
-        cached = self._memo.get(memo_key)
+        memo = self._memo[reading][position][slot]
+        cached = memo.get(text)
         if cached is None:
             field = field_words(text)
             if not field:
@@ -82,32 +99,23 @@ class Ranker:
             else:
                 word = self.query.readings[reading][position]
                 cached = _word_similarity(word, field, stems=slot == PATRONYMIC)
-            self._memo[memo_key] = cached
+            memo[text] = cached
         return cached
 
     def name_score(self, fields: NameFields) -> float:
         texts = (fields.surname, fields.given_names, fields.patronymic)
         best = 0.0
+        similarity = self._similarity
         for index, words in enumerate(self.query.readings):
-            if words:
-                best = max(best, self._reading_score(index, words, texts))
+            if not words:
+                continue
+            sims = [
+                [similarity(index, p, slot, texts[slot]) for slot in range(3)]
+                for p in range(len(words))
+            ]
+            top = max(sum(w * sims[p][slot] for p, slot, w in plan) for plan in self._plans[index])
+            best = max(best, top / self._best[index])
         return best
-
-    def _reading_score(self, index: int, words: Sequence[WordForms], texts: tuple[str, ...]):
-        n = len(words)
-        sims = [
-            [self._similarity(index, p, slot, texts[slot]) for slot in range(3)] for p in range(n)
-        ]
-        best = 0.0
-        if n <= 3:
-            for slots in permutations(range(3), n):
-                total = sum(WEIGHTS[slot] * sims[p][slot] for p, slot in enumerate(slots))
-                best = max(best, total)
-        else:
-            for chosen in permutations(range(n), 3):
-                total = sum(WEIGHTS[slot] * sims[p][slot] for slot, p in enumerate(chosen))
-                best = max(best, total)
-        return best / _BEST[min(n, 4)]
 
     def score(self, fields: NameFields) -> float:
         score = self.name_score(fields) if any(self.query.readings[0]) else 0.0

@@ -196,7 +196,12 @@ def _cell(consonant: str, row: str, *, female: bool, initial: bool) -> str:
     alternate = len(forms) > 1
     if alternate and initial and consonant in ("", "в", "ф", "л", "р") and row in ("", "е"):
         return forms[1]  # 叶, 弗, 勒 begin a word
-    if alternate and female and row in ("а", "я", "и", "ин", "ен", "ю") and consonant not in ("в", "ф"):
+    if (
+        alternate
+        and female
+        and row in ("а", "я", "и", "ин", "ен", "ю")
+        and consonant not in ("в", "ф")
+    ):
         return forms[1]
     if alternate and female and consonant == "в" and row == "а":
         return forms[1]  # -ва: 娃
@@ -237,8 +242,10 @@ def chinese(word: str, *, female: bool = False) -> str:
         nxt = w[i] if i < len(w) else ""
         after = w[i + 1] if i + 1 < len(w) else ""
         after_is_vowel = bool(after) and after in VOWELS
-        if nxt == "н" and vowel in _ROWS_WITH_N and (
-            not after_is_vowel or w[i + 1 :] in _SUFFIXES_AFTER_N
+        if (
+            nxt == "н"
+            and vowel in _ROWS_WITH_N
+            and (not after_is_vowel or w[i + 1 :] in _SUFFIXES_AFTER_N)
         ):
             out.append(_cell(consonant, _ROWS_WITH_N[vowel], female=female, initial=not out))
             if after_is_vowel:
