@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.media import MediaStore, StoredBlob
+from db.media_refs import remove_when_unused
 from db.models import MediaFile, Member, Memoir
-from db.unit_of_work import after_commit
 
 DRAFT, PENDING, APPROVED, REJECTED = "draft", "pending", "approved", "rejected"
 MAX_BODY = 50_000
@@ -163,13 +162,6 @@ async def submit(session: AsyncSession, memoir: Memoir) -> None:
 # ---------------------------------------------------------------------- deleting
 
 
-async def _unreferenced(session: AsyncSession, paths: set[str]) -> list[str]:
-    if not paths:
-        return []
-    still = set(await session.scalars(select(MediaFile.path).where(MediaFile.path.in_(paths))))
-    return sorted(paths - still)
-
-
 async def delete_memoirs(session: AsyncSession, store: MediaStore, memoir_ids: list[int]) -> int:
     """Delete memoirs; the files no other memoir shares go once the caller commits (a crash
     in between leaves an orphan file for the start-up check, never a dangling row)."""
@@ -180,14 +172,7 @@ async def delete_memoirs(session: AsyncSession, store: MediaStore, memoir_ids: l
     )
     await session.execute(delete(MediaFile).where(MediaFile.memoir_id.in_(memoir_ids)))
     result = await session.execute(delete(Memoir).where(Memoir.id.in_(memoir_ids)))
-    unreferenced = await _unreferenced(session, paths)
-
-    async def remove_files() -> None:
-        for path in unreferenced:
-            await asyncio.to_thread(store.remove, path)
-
-    if unreferenced:
-        after_commit(session, remove_files)
+    await remove_when_unused(session, store, paths)  # a burial record may share a file
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -19,12 +19,12 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from archive.check import check_media
 from bot.app import build_delivery, build_dispatcher, create_bot
 from bot.jobs import build_scheduler
 from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
 from db.media import MediaStore
+from db.media_check import check_media
 from db.member_cache import Announcer, MemberCache, RedisInvalidations
 from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head

@@ -251,3 +251,100 @@ class BroadcastReport(Base):
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
     progress_shown: Mapped[int | None] = mapped_column(Integer)
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BurialRecord(Base):
+    """One burial as a source recorded it: names in the source's own script and spelling.
+
+    Dates are partial ISO strings ("1923", "1923-05", "1923-05-14"); `*_old_style` says
+    the source gave the date in the Julian calendar. `status` is pending → approved |
+    rejected; imports from historians' lists arrive approved. The search keys live in
+    `burial_name_keys` and are rewritten whenever a name or a date changes.
+    """
+
+    __tablename__ = "burial_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The source's own reference (a list number, a register id); unique when given.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    surname: Mapped[str] = mapped_column(String(200), default="")
+    given_names: Mapped[str] = mapped_column(String(200), default="")
+    patronymic: Mapped[str] = mapped_column(String(200), default="")
+    born: Mapped[str | None] = mapped_column(String(10))
+    born_old_style: Mapped[bool] = mapped_column(Boolean, default=False)
+    died: Mapped[str | None] = mapped_column(String(10))
+    died_old_style: Mapped[bool] = mapped_column(Boolean, default=False)
+    cemetery: Mapped[str | None] = mapped_column(String(300))
+    section: Mapped[str | None] = mapped_column(String(200))
+    inscription: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    added_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    photos: Mapped[list[BurialPhoto]] = relationship(
+        back_populates="record",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="BurialPhoto.id",
+    )
+
+
+class BurialNameKey(Base):
+    """A search key of a record: kind s/g/p (surname, given name, patronymic: the coarse
+    sound key of one word) or y (a year of birth or death). Looked up by key."""
+
+    __tablename__ = "burial_name_keys"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("burial_records.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class BurialPhoto(Base):
+    """A gravestone photo, stored in the media store (GPS stripped there)."""
+
+    __tablename__ = "burial_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("burial_records.id", ondelete="CASCADE"), index=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Relative to MEDIA_DIR, e.g. "ab/cd/abcd….jpg".
+    path: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    caption: Mapped[str | None] = mapped_column(Text)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    record: Mapped[BurialRecord] = relationship(back_populates="photos")
+
+
+class BurialRelation(Base):
+    """Two records of relatives: `relation` is what `relative_id` is to `record_id`
+    (parent, child, spouse, sibling, relative). One row per pair, either direction;
+    burials.records refuses a record linked to itself."""
+
+    __tablename__ = "burial_relations"
+
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("burial_records.id", ondelete="CASCADE"), primary_key=True
+    )
+    relative_id: Mapped[int] = mapped_column(
+        ForeignKey("burial_records.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    relation: Mapped[str] = mapped_column(String(16), default="relative")
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -18,6 +18,7 @@ PACKAGES = (
     "web",
     "scheduling",
     "archive",
+    "burials",
     "delivery",
     "db",
     "ground",

@@ -8,7 +8,6 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import select
 
-from archive.check import check_media
 from archive.memoirs import (
     add_media,
     create_draft,
@@ -20,6 +19,7 @@ from archive.memoirs import (
 from db.engine import create_engine, create_session_factory
 from db.exif import EXIF_IFD, GPS_IFD
 from db.media import KIND_DOCUMENT, KIND_PHOTO, MediaStore
+from db.media_check import check_media
 from db.migrate import upgrade_to_head
 from db.models import MediaFile, Member
 

@@ -19,7 +19,17 @@ PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 def source_messages() -> set[str]:
     found: set[str] = set()
-    for folder in ("bot", "handlers", "web", "scheduling", "archive", "delivery", "db", "ground"):
+    for folder in (
+        "bot",
+        "handlers",
+        "web",
+        "scheduling",
+        "archive",
+        "burials",
+        "delivery",
+        "db",
+        "ground",
+    ):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):

@@ -1,4 +1,5 @@
-"""Start-up consistency check between MEDIA_DIR and the media_files table."""
+"""Start-up consistency check between MEDIA_DIR and the rows that refer to its files
+(memoir parts and gravestone photos)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.media import MediaStore
-from db.models import MediaFile
+from db.media_refs import recorded_files
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 class MediaCheck:
     # Files on disk no row refers to (a crash between rename and commit, or a failed delete).
     orphans: list[str] = field(default_factory=list)
-    # Rows whose file is gone (disk trouble, or someone deleted files by hand).
+    # Rows whose file is gone (disk trouble, or someone deleted files by hand): (row id, path).
     missing: list[tuple[int, str]] = field(default_factory=list)
     # Half-written temp files from an interrupted write; never recorded, so removed.
     temp_removed: int = 0
@@ -56,9 +56,9 @@ async def check_media(
     temp_removed = await asyncio.to_thread(store.clear_temp) if clear_temp else 0
     on_disk = set(await asyncio.to_thread(store.iter_files))
     async with session_factory() as session:
-        rows = list(await session.execute(select(MediaFile.id, MediaFile.path)))
-    recorded = {path for _id, path in rows}
-    missing = [(row_id, path) for row_id, path in rows if path not in on_disk]
+        rows = await recorded_files(session)
+    recorded = {path for _table, _id, path in rows}
+    missing = [(row_id, path) for _table, row_id, path in rows if path not in on_disk]
     return MediaCheck(
         orphans=sorted(on_disk - recorded), missing=sorted(missing), temp_removed=temp_removed
     )
