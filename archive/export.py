@@ -292,7 +292,7 @@ class _BookWriter:
         json_out: IO[str],
     ) -> None:
         self.zf = zf
-        self.store = store
+        self.root = os.fspath(store.root)
         self.labels = labels
         self.copied = copied
         self.json_out = json_out
@@ -366,7 +366,9 @@ class _BookWriter:
         """Copy a file into the ZIP (once per content and type) under a name whose
         extension its bytes prove; (None, None) when the file is gone from the store."""
         try:
-            handle = self.store.absolute(item.path).open("rb")
+            # A plain string path: pathlib interns every part it parses, and a quarter of a
+            # million hash names once grew the interpreter's table of interned strings.
+            handle = open(os.path.join(self.root, item.path), "rb")  # noqa: SIM115
         except FileNotFoundError:
             return None, None  # reported by the start-up check; the page says so
         with handle:
