@@ -3,10 +3,12 @@ member's file or words as code, speak the organiser's language, and read well.""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import posixpath
 import re
+import threading
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from archive import export
+from archive.book import stylesheet
 from archive.export import ExportLabels, build_export
 from archive.memoirs import add_media, add_text, create_draft, decide, set_details, submit
 from db.engine import create_engine, create_session_factory
@@ -365,10 +369,59 @@ async def test_an_empty_archive_is_a_book_that_says_so(archive: Archive) -> None
 
 
 def test_type_is_large_enough_to_read() -> None:
-    from archive.book import stylesheet
-
-    css = stylesheet().decode()
-    body = re.search(r"body\s*\{([^}]*)\}", css)
+    body = re.search(r"\nbody\s*\{([^}]*)\}", stylesheet().decode())
     assert body is not None
     size = re.search(r"font-size:\s*([\d.]+)rem", body.group(1))
     assert size is not None and float(size.group(1)) * 16 >= 18
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_text_colour_has_strong_contrast() -> None:
+    css = stylesheet().decode()
+    background = re.search(r"background:\s*(#[0-9a-f]{6})", css)
+    assert background is not None
+    colours = re.findall(r"(?<![-\w])color:\s*(#[0-9a-f]{6})", css)
+    assert len(colours) >= 4  # body text, links, visited links, quieter lines
+    paper = _luminance(background.group(1))
+    for colour in colours:
+        ratio = (paper + 0.05) / (_luminance(colour) + 0.05)
+        assert ratio >= 7, (colour, ratio)  # WCAG AAA for body text
+
+
+async def test_a_cancelled_export_leaves_no_file(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with archive.factory() as session:
+        author = Member(telegram_id=5, locale="en", name="Lena")
+        session.add(author)
+        await session.commit()
+        for n in range(3):
+            await approved_memoir(session, author, title=f"Spring {n}", body="Ice.")
+    written, release = threading.Event(), threading.Event()
+    add = export._BookWriter.add
+
+    def add_then_wait(self: export._BookWriter, entry: object, first: bool) -> None:
+        add(self, entry, first)  # type: ignore[arg-type]
+        written.set()
+        release.wait(5)
+
+    monkeypatch.setattr(export._BookWriter, "add", add_then_wait)
+    destination = archive.tmp / "cancelled.zip"
+    task = asyncio.create_task(build_export(archive.factory, archive.store, destination, batch=1))
+    assert await asyncio.to_thread(written.wait, 5)
+    assert destination.exists()  # half written
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    release.set()
+    # The writer thread stops at its next wait for rows and removes the half-written book.
+    for _ in range(100):
+        if not destination.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert not destination.exists()
