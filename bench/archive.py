@@ -6,11 +6,13 @@
     .venv/bin/python -m bench.archive --write    # also record the figures in docs/benchmarks.md
 
 Storage goes through `MediaStore.put_bytes` (check image, strip location, temp file, fsync,
-checksum re-read, atomic rename) and `archive.memoirs`, not Telegram. Photos are small
-distinct JPEGs carrying GPS EXIF, so every one is checked and cleaned. `--fast-fill` writes
-the same photos straight into the store's layout and inserts rows in bulk (no fsync, no
-per-file checks): the scale run is about export memory, and filling 250,000 photos one
-fsync at a time would take most of an hour. Its store figures are then not measured.
+checksum re-read, atomic rename) and `archive.memoirs`, not Telegram. Photos are small JPEGs
+carrying GPS EXIF, so every one is checked and cleaned (the tiny generated pictures repeat
+now and then, about one in eight at 250,000; a repeat is stored and exported once).
+`--fast-fill` writes the same photos straight into the store's layout and inserts rows in
+bulk (no fsync, no per-file checks): the scale run is about export memory, and filling
+250,000 photos one fsync at a time would take most of an hour. Its store figures are then
+not measured.
 
 Export memory is the point (issue 15): the export runs with a quarter of the archive and
 then with all of it, each time in a fresh subprocess, so the figures are the export's own:
@@ -348,7 +350,7 @@ def _table(r: dict[str, Any]) -> list[str]:
 def _report(r: dict[str, Any]) -> str:
     traced = _ratio(r["full"]["traced_peak_mb"], r["small"]["traced_peak_mb"])
     rss = _ratio(r["plain"]["rss_growth_mb"], r["small"]["rss_growth_mb"])
-    how = f"{r['photos']:,.0f} distinct small JPEGs with GPS EXIF ({r['stored_mb']:.1f} MB " + (
+    how = f"{r['photos']:,.0f} small JPEGs with GPS EXIF ({r['stored_mb']:.1f} MB " + (
         "stored), written by `--fast-fill` (bulk rows, no fsync)."
         if r["fast"]
         else "stored), all through `MediaStore.put_bytes` (check image, strip location, "
@@ -383,7 +385,7 @@ def _write_doc(text: str, large: bool, command: str) -> None:
     subsections = ["### " + part.strip("\n") for part in parts]
     if large:
         subsections = [part for part in subsections if not part.startswith(LARGE)]
-        subsections.insert(0, f"{LARGE} (`{command}`)\n\n{text}")
+        subsections.append(f"{LARGE} (`{command}`)\n\n{text}")
     else:
         main = f"{text}\n\n    .venv/bin/{command}"
     section = "\n\n".join([SECTION, main.strip("\n"), *subsections])
