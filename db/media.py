@@ -4,19 +4,23 @@ Write order makes crashes harmless: temp file → fsync → checksum re-read →
 → (caller) database commit. A crash before the rename leaves only a temp file; a crash
 between rename and commit leaves an unrecorded file — both found by `check_media`.
 The same content is stored once, whoever sends it and however often.
+
+Types are checked, not believed: pictures are opened by Pillow, everything else is judged by
+its first bytes (db/filetypes.py); a file that is not on the allow-list is stored as
+`application/octet-stream` with `.bin`, so nothing a member sends can run as a web page.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import mimetypes
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from db.exif import NotAnImage, image_format, strip_jpeg_location
+from db.filetypes import AUDIO, BIN, HEAD_BYTES, IMAGE, extension_for, sniff
 
 TMP_DIR = ".tmp"
 CHUNK = 1 << 20
@@ -27,16 +31,8 @@ KIND_PHOTO = "photo"
 KIND_VOICE = "voice"
 KIND_DOCUMENT = "document"
 
-_EXT_BY_MIME = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/webp": ".webp",
-    "image/gif": ".gif",
-    "image/tiff": ".tif",
-    "audio/ogg": ".ogg",
-    "audio/mpeg": ".mp3",
-    "application/pdf": ".pdf",
-}
+# Pictures Pillow reads that are kept as pictures; other formats it knows (BMP, ICO, PSD...)
+# are kept as plain data (db/filetypes.py explains why the list is short).
 _MIME_BY_FORMAT = {
     "JPEG": "image/jpeg",
     "PNG": "image/png",
@@ -59,16 +55,6 @@ class StoredBlob:
     kind: str
     # True when a file sent as a photo could not be read as an image and was kept as-is.
     demoted: bool = False
-
-
-def extension_for(mime_type: str, original_name: str | None = None) -> str:
-    if mime_type in _EXT_BY_MIME:
-        return _EXT_BY_MIME[mime_type]
-    if original_name and "." in original_name:
-        ext = "." + original_name.rsplit(".", 1)[1].lower()
-        if ext[1:].isalnum() and len(ext) <= 8:
-            return ext
-    return mimetypes.guess_extension(mime_type) or ".bin"
 
 
 def _sha256_of(path: Path) -> str:
@@ -124,29 +110,39 @@ class MediaStore:
     def put_file(
         self, source: Path, *, kind: str, mime_type: str, original_name: str | None = None
     ) -> StoredBlob:
-        """Store a downloaded file (which is consumed: moved or deleted)."""
+        """Store a downloaded file (which is consumed: moved or deleted).
+
+        `mime_type` is what the member's app declared; the stored type is what the bytes
+        prove it to be. `original_name` is kept by the caller only for display."""
+        del original_name  # never used to decide a type: it is the member's to choose
         demoted = False
-        looks_like_image = kind == KIND_PHOTO or mime_type.startswith("image/")
+        with source.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+        sniffed = sniff(head, mime_type)
+        looks_like_image = (
+            kind == KIND_PHOTO or mime_type.startswith("image/") or sniffed.family == IMAGE
+        )
         if looks_like_image and source.stat().st_size <= MAX_IMAGE_BYTES:
             data = source.read_bytes()
             try:
-                fmt = image_format(data)
-                mime_type = _MIME_BY_FORMAT.get(fmt, mime_type)
-                if fmt == "JPEG":
+                checked = _MIME_BY_FORMAT.get(image_format(data))
+                if checked is None:
+                    raise NotAnImage("not a picture format the archive keeps")
+                if checked == "image/jpeg":
                     data = strip_jpeg_location(data)
                 source.unlink(missing_ok=True)
-                return self._commit_bytes(data, kind=kind, mime_type=mime_type)
+                return self._commit_bytes(data, kind=kind, mime_type=checked)
             except NotAnImage:
                 # A corrupt picture is still someone's memory: keep the bytes untouched.
                 demoted = kind == KIND_PHOTO
                 kind = KIND_DOCUMENT
-                if mime_type.startswith("image/"):
-                    mime_type = "application/octet-stream"
+                if sniffed.family == IMAGE:
+                    sniffed = BIN  # its signature lied: plain data
         elif looks_like_image:
             kind = KIND_DOCUMENT
-        return self._commit_file(
-            source, kind=kind, mime_type=mime_type, original_name=original_name, demoted=demoted
-        )
+        if kind == KIND_VOICE and sniffed.family != AUDIO:
+            kind = KIND_DOCUMENT  # not a recording a browser can play: offered as a file
+        return self._commit_file(source, kind=kind, mime_type=sniffed.mime_type, demoted=demoted)
 
     def _commit_bytes(self, data: bytes, *, kind: str, mime_type: str) -> StoredBlob:
         temp = self.new_temp_path()
@@ -163,7 +159,6 @@ class MediaStore:
         *,
         kind: str,
         mime_type: str,
-        original_name: str | None,
         demoted: bool,
     ) -> StoredBlob:
         # Copy through a hash so the checksum is of what we wrote, then verify the disk copy.
@@ -184,7 +179,6 @@ class MediaStore:
             size,
             kind=kind,
             mime_type=mime_type,
-            original_name=original_name,
             demoted=demoted,
         )
 
@@ -196,15 +190,12 @@ class MediaStore:
         *,
         kind: str,
         mime_type: str,
-        original_name: str | None = None,
         demoted: bool = False,
     ) -> StoredBlob:
         try:
             if _sha256_of(temp) != expected:
                 raise ChecksumMismatch(f"checksum mismatch writing {expected}")
-            relative = f"{expected[:2]}/{expected[2:4]}/{expected}" + extension_for(
-                mime_type, original_name
-            )
+            relative = f"{expected[:2]}/{expected[2:4]}/{expected}" + extension_for(mime_type)
             final = self.absolute(relative)
             if final.exists() and final.stat().st_size == size:
                 temp.unlink()  # the same content is already stored: keep one copy

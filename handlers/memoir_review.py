@@ -14,7 +14,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import memoirs as records
@@ -245,10 +247,24 @@ async def on_edit(
 # ---------------------------------------------------------------- /export
 
 
-def export_labels() -> ExportLabels:
+def export_labels(i18n: I18n) -> ExportLabels:
     """The book's words in the organiser's language."""
+    locale = i18n.current_locale
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return i18n.gettext(singular, plural, n, locale=locale)
+
+    def count(n: int) -> str:
+        return ngettext("{count} memoir", "{count} memoirs", n).format(
+            count=format_decimal(n, locale=locale)
+        )
+
     return ExportLabels(
-        book=_("Beloved Harbin: memoirs"),
+        lang=locale,
+        club=_("Club «Beloved Harbin»"),
+        book=_("Book of memoirs"),
+        count=count,
+        indexes=_("Indexes"),
         by_theme=_("By theme"),
         by_decade=_("By decade"),
         by_author=_("By author"),
@@ -260,11 +276,17 @@ def export_labels() -> ExportLabels:
         people=_("People"),
         document=_("Document"),
         decade=_("{decade}s"),
+        photo_alt=_("Photo {number} of «{title}»"),
+        recording_alt=_("Recording {number} of «{title}»"),
+        download_recording=_("Download the recording"),
+        recording_name=_("recording"),
+        missing_file=_("This file is missing from the archive."),
+        no_memoirs=_("No memoirs have been approved yet."),
     )
 
 
 @router.message(Command("export"))
-async def cmd_export(message: Message, app: AppContext, bot: Bot, clock: Clock) -> None:
+async def cmd_export(message: Message, app: AppContext, bot: Bot, clock: Clock, i18n: I18n) -> None:
     if _export_lock.locked():
         await message.answer(_("An export is already running. Please wait for it to finish."))
         return
@@ -274,7 +296,9 @@ async def cmd_export(message: Message, app: AppContext, bot: Bot, clock: Clock) 
         stamp = clock.now().strftime("%Y%m%d-%H%M%S")
         work = exports / f".building-{stamp}.zip"
         try:
-            result = await build_export(app.session_factory, store_of(app), work, export_labels())
+            result = await build_export(
+                app.session_factory, store_of(app), work, export_labels(i18n)
+            )
         except OSError as exc:
             log.exception("export failed")
             await asyncio.to_thread(work.unlink, True)
