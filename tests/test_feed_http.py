@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +28,7 @@ from scheduling.meetings.lifecycle import cancel_meeting, create_meeting, set_li
 from tests.ics_parsers import parse_all
 from web.app import build_web_app, start_web
 from web.feeds import FEEDS_KEY, FeedService
+from web.log_redaction import redact
 
 NOW = datetime(2027, 1, 9, 11, 32, tzinfo=UTC)
 LINK = "https://meet.example.org/j/777"
@@ -250,3 +253,95 @@ async def test_healthz_and_links(server: Server) -> None:
     https_url, webcal_url = feed_urls("https://club.example.org", "tok")
     assert https_url == "https://club.example.org/feed/tok.ics"
     assert webcal_url == "webcal://club.example.org/feed/tok.ics"
+
+
+# --------------------------------------------------------------------------- logs
+
+
+async def _raw(server: Server, request: bytes) -> bytes:
+    """Send bytes as they are (no client would build an 8 KB request line) and read all."""
+    host, port = server.base.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), timeout=5)
+    finally:
+        writer.close()
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> str:
+    """Everything the log handlers were given, as they would write it."""
+    return caplog.text + "".join(
+        f"{r.getMessage()} {r.exc_text or ''} {r.stack_info or ''}" for r in caplog.records
+    )
+
+
+@pytest.mark.parametrize("where", ["request line", "header"])
+async def test_oversized_request_gives_400_and_one_warning_without_the_token(
+    server: Server, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    _member, token = await server.add_member(1, "en")
+    path = f"/feed/{token}.ics"
+    if where == "request line":
+        request = f"GET {path}?pad={'a' * 9000} HTTP/1.1\r\nHost: club\r\n\r\n"
+    else:
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: club\r\nReferer: https://club.example.org{path}"
+            f"?x={'b' * 9000}\r\n\r\n"
+        )
+    caplog.set_level(logging.DEBUG, logger="aiohttp")
+    response = await _raw(server, request.encode())
+    assert response.startswith(b"HTTP/1.1 400 ") or response.startswith(b"HTTP/1.0 400 ")
+    records = [r for r in caplog.records if r.name.startswith("aiohttp")]
+    assert len(records) == 1, caplog.text
+    (record,) = records
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None and record.exc_text is None
+    assert record.getMessage().startswith("malformed HTTP request from 127.0.0.1: 400 ")
+    assert "\n" not in record.getMessage()
+    assert token not in _logged(caplog)
+    assert token[:20] not in _logged(caplog)
+    # The server goes on serving.
+    assert (await server.get(path))[0] == 200
+
+
+async def test_our_own_errors_keep_their_traceback_but_not_the_token(
+    server: Server, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _member, token = await server.add_member(1, "en")
+
+    async def broken(*_args: object, **_kw: object) -> None:
+        # As a database error quotes its parameters.
+        raise RuntimeError(f"query failed [parameters: ('{token}',)] for /feed/{token}.ics")
+
+    monkeypatch.setattr("web.feeds.feed_stamps", broken)
+    caplog.set_level(logging.INFO)
+    status, _headers, body = await server.get(f"/feed/{token}.ics")
+    assert (status, body) == (500, b"Internal Server Error")
+    (record,) = [r for r in caplog.records if r.name == "web.app"]
+    assert record.levelno == logging.ERROR
+    assert record.exc_text is not None and "Traceback" in record.exc_text
+    assert "RuntimeError: query failed [parameters: ('<redacted>',)]" in record.exc_text
+    assert "/feed/<redacted>.ics" in record.exc_text
+    assert token not in _logged(caplog)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("GET /feed/{t}.ics HTTP/1.1", "GET /feed/<redacted>.ics HTTP/1.1"),
+        ("b'/feed/{t}.ics?aaaa...'", "b'/feed/<redacted>.ics?aaaa...'"),
+        ("webcal://club.example.org/feed/{t}.ics", "webcal://club.example.org/feed/<redacted>.ics"),
+        ("/feed%2F{t}.ics", "/feed%2F<redacted>.ics"),
+        ("/feed/short.ics and /feed/%41%42.ics", "/feed/<redacted>.ics and /feed/<redacted>.ics"),
+        ("token {t} alone", "token <redacted> alone"),
+        ("/feed/public.ics", "/feed/public.ics"),
+        ("test_a_meeting_in_year_9999_costs_one_event_not_the_feed", None),
+        ('ETag "0123456789abcdef0123456789abcdef"', None),
+    ],
+)
+def test_redact(line: str, expected: str | None) -> None:
+    token = "Ab1_-cDeFgHiJkLmNoPqRsTuVwXyZ0123"  # the shape of a real token
+    line = line.format(t=token)
+    assert redact(line) == (line if expected is None else expected)
