@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -22,9 +23,15 @@ from ground.clock import FixedClock
 from ground.context import AppContext
 from ground.settings import load_settings
 from handlers.i18n import build_i18n
+from scheduling.feeds import window
 from scheduling.feeds.addresses import feed_urls
 from scheduling.feeds.store import ensure_token, reset_token, revoke_token
-from scheduling.meetings.lifecycle import cancel_meeting, create_meeting, set_link
+from scheduling.meetings.lifecycle import (
+    cancel_meeting,
+    create_meeting,
+    reschedule_meeting,
+    set_link,
+)
 from tests.ics_parsers import parse_all
 from web.app import build_web_app, start_web
 from web.feeds import FEEDS_KEY, FeedService
@@ -229,6 +236,38 @@ async def test_public_feed_when_enabled_has_no_links(public_server: Server) -> N
     assert b"meet.example.org" not in body
     (event,) = parse_all(body)
     assert event["url"] is None and event["uid"] == m.uid
+
+
+async def test_a_meeting_in_year_9999_costs_one_event_not_the_feed(
+    public_server: Server, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What `/reschedule 9999-12-31 20:00 Pacific/Kiritimati` stored: its window arithmetic
+    # overflowed and every feed answered 500.
+    monkeypatch.setattr(window, "_reported", set())  # other tests' reports do not count
+    server = public_server
+    _member, token = await server.add_member(1, "en")
+    good = await server.meeting(5, theme="Чай")
+    bad = await server.meeting(9)
+    async with server.sessions() as session:
+        far = datetime(9999, 12, 31, 20, 0, tzinfo=ZoneInfo("Pacific/Kiritimati"))
+        await reschedule_meeting(session, await session.get(Meeting, bad.id), far, now=NOW)
+    caplog.set_level(logging.WARNING)
+    for path in (f"/feed/{token}.ics", "/feed/public.ics"):
+        status, _headers, body = await server.get(path)
+        assert status == 200
+        (event,) = parse_all(body)
+        assert event["uid"] == good.uid
+    # A later change makes the server read and render again: still one report.
+    async with server.sessions() as session:
+        meeting = await session.get(Meeting, good.id)
+        await set_link(session, meeting, LINK, now=NOW + timedelta(minutes=1))
+    status, _headers, body = await server.get(f"/feed/{token}.ics")
+    assert status == 200 and LINK.encode() in body
+    reports = [r for r in caplog.records if r.name.startswith("scheduling.feeds")]
+    assert len(reports) == 1, caplog.text
+    assert reports[0].levelno == logging.WARNING
+    assert f"meeting {bad.id} left out of calendar feeds" in reports[0].getMessage()
+    assert token not in caplog.text
 
 
 async def test_errors_reach_clients_as_a_bare_500(

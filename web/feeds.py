@@ -22,15 +22,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from aiohttp import web
 
 from ground.context import AppContext
-from scheduling.feeds.calendar import (
-    FeedKind,
-    MeetingStamp,
-    feed_etag,
-    feed_last_modified,
-    next_departure,
-    render_calendar,
-    strings_digest,
-)
+from scheduling.feeds.calendar import FeedKind, render_calendar
 from scheduling.feeds.store import (
     DATA_VERSION,
     FeedMember,
@@ -39,6 +31,13 @@ from scheduling.feeds.store import (
     member_by_token,
     well_formed,
 )
+from scheduling.feeds.validators import (
+    MeetingStamp,
+    feed_etag,
+    feed_last_modified,
+    strings_digest,
+)
+from scheduling.feeds.window import next_departure
 
 log = logging.getLogger(__name__)
 

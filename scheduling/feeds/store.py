@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from db.models import Meeting, Member
-from scheduling.feeds.calendar import PAST_WINDOW, MeetingStamp, dropped_at, in_window
+from scheduling.feeds.validators import MeetingStamp
+from scheduling.feeds.window import PAST_WINDOW, dropped_at, in_window
 
 # 24 random bytes = 192 bits, 32 URL-safe characters.
 TOKEN_BYTES = 24
