@@ -14,11 +14,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 from multidict import CIMultiDict
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
-from db.models import Meeting, Member
+from db.models import Meeting, Member, Organiser
 from ground.clock import FixedClock
 from ground.context import AppContext
 from ground.settings import load_settings
@@ -236,6 +237,94 @@ async def test_public_feed_when_enabled_has_no_links(public_server: Server) -> N
     assert b"meet.example.org" not in body
     (event,) = parse_all(body)
     assert event["url"] is None and event["uid"] == m.uid
+
+
+# --------------------------------------------------------------------------- many members
+
+
+async def test_many_members_poll_from_memory(server: Server) -> None:
+    members = [await server.add_member(100 + n, ("ru", "en", "zh")[n % 3]) for n in range(30)]
+    await server.meeting(5)
+    etags = {}
+    for _member, token in members:
+        status, headers, _body = await server.get(f"/feed/{token}.ics")
+        assert status == 200
+        etags[token] = headers["ETag"]
+    assert len(set(etags.values())) == 3  # one body per locale
+    assert server.service.renders == 3
+    queries = server.service.queries
+    async with server.sessions() as session:  # a write no feed shows
+        session.add(Organiser(telegram_id=5, added_by=1, added_at=NOW))
+        await session.commit()
+    for _round in range(2):
+        for _member, token in members:
+            path = f"/feed/{token}.ics"
+            assert (await server.get(path, **{"If-None-Match": etags[token]}))[0] == 304
+            assert (await server.get(path))[0] == 200
+    assert server.service.queries == queries  # all from memory
+    assert server.service.renders == 3
+
+
+async def test_many_polls_after_a_change_render_once(server: Server) -> None:
+    tokens = [(await server.add_member(400 + n, "ru"))[1] for n in range(20)]
+    m = await server.meeting(5)
+    assert (await server.get(f"/feed/{tokens[0]}.ics"))[0] == 200
+    renders = server.service.renders
+    async with server.sessions() as session:
+        meeting = await session.get(Meeting, m.id)
+        await set_link(session, meeting, LINK, now=NOW + timedelta(minutes=1))
+    answers = await asyncio.gather(*(server.get(f"/feed/{t}.ics") for t in tokens))
+    assert {status for status, _h, _b in answers} == {200}
+    assert len({body for _s, _h, body in answers}) == 1
+    assert LINK.encode() in answers[0][2]
+    assert server.service.renders == renders + 1
+
+
+async def test_kept_token_owners_are_bounded_least_recently_used_first(server: Server) -> None:
+    server.service.member_entries = 3
+    tokens = [(await server.add_member(200 + n, "en"))[1] for n in range(5)]
+    await server.meeting(5)
+    for token in tokens:
+        assert (await server.get(f"/feed/{token}.ics"))[0] == 200
+        assert server.service.owners_kept <= 3
+    assert (await server.get(f"/feed/{tokens[2]}.ics"))[0] == 200  # now the most recent
+    queries = server.service.queries
+    for token in tokens[2:]:
+        assert (await server.get(f"/feed/{token}.ics"))[0] == 200
+    assert server.service.queries == queries
+    assert (await server.get(f"/feed/{tokens[0]}.ics"))[0] == 200  # was dropped: asks again
+    assert server.service.queries == queries + 1
+    assert server.service.owners_kept == 3
+
+
+async def test_a_token_revoked_behind_our_back_stops_within_the_time_limit(
+    server: Server,
+) -> None:
+    """Another process revoked it, and nobody told us: one re-check covers every member."""
+    server.service.ttl = 0.3
+    members = [await server.add_member(300 + n, "ru") for n in range(20)]
+    await server.meeting(5)
+    for _member, token in members:
+        assert (await server.get(f"/feed/{token}.ics"))[0] == 200
+    revoked_member, revoked = members[0]
+    other = create_engine(server.ctx.settings.database_url)
+    try:
+        async with other.begin() as connection:  # Core, not an ORM session: no events
+            await connection.execute(
+                update(Member.__table__)
+                .where(Member.__table__.c.id == revoked_member.id)
+                .values(feed_token=None)
+            )
+    finally:
+        await other.dispose()
+    await asyncio.sleep(0.35)
+    queries = server.service.queries
+    assert (await server.get(f"/feed/{revoked}.ics"))[0] == 404
+    for _member, token in members[1:]:
+        assert (await server.get(f"/feed/{token}.ics"))[0] == 200
+    # The re-check of all kept owners, the revoked token asked alone, the meetings again.
+    assert server.service.queries - queries <= 3
+    assert server.service.owners_kept == 19
 
 
 async def test_a_meeting_in_year_9999_costs_one_event_not_the_feed(
