@@ -36,7 +36,7 @@ from scheduling.meetings.lifecycle import (
 from tests.ics_parsers import parse_all
 from web.app import build_web_app, start_web
 from web.feeds import FEEDS_KEY, FeedService
-from web.log_redaction import redact
+from web.log_redaction import install_log_redaction, redact
 
 NOW = datetime(2027, 1, 9, 11, 32, tzinfo=UTC)
 LINK = "https://meet.example.org/j/777"
@@ -123,6 +123,8 @@ async def test_private_feed_is_served_with_validators(server: Server) -> None:
     assert headers["ETag"].startswith('"')
     assert headers["Last-Modified"].endswith("GMT")
     assert "private" in headers["Cache-Control"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
     assert body.startswith(b"BEGIN:VCALENDAR\r\n") and body.endswith(b"END:VCALENDAR\r\n")
     (event,) = parse_all(body)
     assert event["uid"] == m.uid
@@ -142,6 +144,7 @@ async def test_conditional_requests_answer_304_without_rendering(server: Server)
     status, h304, body = await server.get(path, **{"If-None-Match": headers["ETag"]})
     assert (status, body) == (304, b"")
     assert h304["ETag"] == headers["ETag"]
+    assert "private" in h304["Cache-Control"] and h304["Referrer-Policy"] == "no-referrer"
     status, _h, _b = await server.get(path, **{"If-None-Match": f'"x", W/{headers["ETag"]}'})
     assert status == 304
     status, _h, _b = await server.get(path, **{"If-Modified-Since": headers["Last-Modified"]})
@@ -473,3 +476,22 @@ def test_redact(line: str, expected: str | None) -> None:
     token = "Ab1_-cDeFgHiJkLmNoPqRsTuVwXyZ0123"  # the shape of a real token
     line = line.format(t=token)
     assert redact(line) == (line if expected is None else expected)
+
+
+def test_only_aiohttps_parse_errors_become_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    from aiohttp.http_exceptions import LineTooLong
+
+    install_log_redaction()
+    caplog.set_level(logging.INFO)
+    token = "Ab1_-cDeFgHiJkLmNoPqRsTuVwXyZ0123"
+    exc = LineTooLong(f"/feed/{token}.ics?aaaa", "8190")
+    for name in ("aiohttp.server", "web.app"):
+        try:
+            raise exc
+        except LineTooLong:
+            logging.getLogger(name).exception("Error handling request from %s", "10.0.0.1")
+    server_record, app_record = caplog.records
+    assert server_record.levelno == logging.WARNING and server_record.exc_text is None
+    assert server_record.getMessage().startswith("malformed HTTP request from 10.0.0.1: 400 ")
+    assert app_record.levelno == logging.ERROR and "Traceback" in (app_record.exc_text or "")
+    assert token not in _logged(caplog)

@@ -57,7 +57,7 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 PUBLIC_NAME = "public"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 CACHE_ENTRIES = 64  # rendered bodies (one per locale and kind per data version)
-MEMBER_CACHE_ENTRIES = 10_000  # token owners kept (about 0.5 KB each)
+MEMBER_CACHE_ENTRIES = 10_000  # token owners kept (about 0.4 KB each)
 # Backstop for writes this process is not told of (another process on the same database).
 CACHE_TTL = 30.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -57,7 +57,7 @@ class RedactFeedTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, HttpProcessingError):
+        if record.name == "aiohttp.server" and isinstance(exc, HttpProcessingError):
             _as_bad_request(record, exc)
             return True
         try:
