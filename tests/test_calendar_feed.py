@@ -192,6 +192,16 @@ def test_tricky_text_round_trips_in_three_parsers() -> None:
     assert cancelled["description"].startswith(f"The meeting is cancelled. Reason: {TRICKY}")
 
 
+def test_a_backslash_before_n_stays_a_backslash() -> None:
+    # icalendar alone would take `\\N` in a value for a line break.
+    theme = "C:\\New\\next \\\\N end\\"
+    body = render_calendar([meeting(1, theme=theme)], english, "public")
+    assert "SUMMARY:«Beloved Harbin»: C:\\\\New\\\\next \\\\\\\\N end\\\\\r\n".encode() in body
+    (event,) = parse_all(body)
+    assert event["summary"] == f"«Beloved Harbin»: {theme}"
+    assert event["description"] == f"Theme: {theme}"
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=300))
 def test_any_text_round_trips(theme: str) -> None:

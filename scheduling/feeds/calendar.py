@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from icalendar import Calendar, Component, Event
-from icalendar.prop import vDuration, vUri
+from icalendar.prop import vDuration, vText, vUri
 
 from ground.i18n import N_
 from scheduling.feeds.window import meeting_end, report_once
@@ -25,7 +25,7 @@ FeedKind = Literal["private", "public"]
 Translate = Callable[[str], str]
 
 # Bump when the output format changes, so cached ETags held by clients go stale.
-RENDER_VERSION = "2"
+RENDER_VERSION = "1"
 PRODID = "-//Beloved Harbin club//harbin-club-bot 1.0//EN"
 REFRESH = timedelta(hours=6)
 MAX_FEED_BYTES = 1_000_000
@@ -83,10 +83,22 @@ class MeetingLike(Protocol):
 # --------------------------------------------------------------------------- encoding
 
 
-def clean_text(value: str) -> str:
+def clean_text(value: str) -> Text:
     """Text as a TEXT value may carry it: newlines as `\\n`, no other control characters."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", value))
+    return Text(_SURROGATE.sub("\ufffd", _CONTROL.sub("", value)))
+
+
+class Text(vText):
+    """TEXT escaped by icalendar, except that a backslash before `N` stays a backslash.
+
+    icalendar takes `\\N` in a value for a line break (its shorthand), so a theme such as
+    `C:\\New` would lose its backslash and gain a line; each stretch between such pairs
+    is escaped by icalendar, and the pair itself as an escaped backslash and an `N`.
+    """
+
+    def to_ical(self) -> bytes:
+        return b"\\\\N".join(vText(part).to_ical() for part in str(self).split("\\N"))
 
 
 def fold(line: str) -> bytes:
@@ -175,7 +187,7 @@ def build_event(meeting: MeetingLike, tr: Translate, kind: FeedKind) -> Event:
     url = safe_url(meeting.link) if kind == "private" and not cancelled else None
     if url:
         # Google Calendar ignores URL but shows LOCATION as a link.
-        event.add("location", url)
+        event.add("location", Text(url))
         event.add("url", vUri(url))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
