@@ -83,12 +83,6 @@ class MeetingLike(Protocol):
 # --------------------------------------------------------------------------- encoding
 
 
-def clean_text(value: str) -> Text:
-    """Text as a TEXT value may carry it: newlines as `\\n`, no other control characters."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return Text(_SURROGATE.sub("\ufffd", _CONTROL.sub("", value)))
-
-
 class Text(vText):
     """TEXT escaped by icalendar, except that a backslash before `N` stays a backslash.
 
@@ -99,6 +93,12 @@ class Text(vText):
 
     def to_ical(self) -> bytes:
         return b"\\\\N".join(vText(part).to_ical() for part in str(self).split("\\N"))
+
+
+def clean_text(value: str) -> Text:
+    """Text as a TEXT value may carry it: newlines as `\\n`, no other control characters."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return Text(_SURROGATE.sub("\ufffd", _CONTROL.sub("", value)))
 
 
 def fold(line: str) -> bytes:
