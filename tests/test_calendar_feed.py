@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -13,14 +14,10 @@ from hypothesis import strategies as st
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from handlers.i18n import build_i18n
-from scheduling.feeds.calendar import (
-    MeetingStamp,
-    escape_text,
-    feed_etag,
-    fold,
-    render_calendar,
-    select_meetings,
-)
+from scheduling.feeds import window
+from scheduling.feeds.calendar import build_calendar, build_event, render_calendar
+from scheduling.feeds.validators import MeetingStamp, feed_etag
+from scheduling.feeds.window import select_meetings
 from scheduling.meetings.lifecycle import (
     cancel_meeting,
     create_meeting,
@@ -140,6 +137,48 @@ def test_same_data_same_bytes() -> None:
     assert one != feed_etag(bumped, kind="private", locale="ru", strings="x")
 
 
+GOLDEN = (
+    "BEGIN:VCALENDAR\r\n"
+    "VERSION:2.0\r\n"
+    "PRODID:-//Beloved Harbin club//harbin-club-bot 1.0//EN\r\n"
+    "CALSCALE:GREGORIAN\r\n"
+    "METHOD:PUBLISH\r\n"
+    "NAME:Club «Beloved Harbin»\r\n"
+    "X-WR-CALNAME:Club «Beloved Harbin»\r\n"
+    "DESCRIPTION:Meetings of the club «Beloved Harbin». Times follow your cale\r\n"
+    " ndar's time zone.\r\n"
+    "X-WR-CALDESC:Meetings of the club «Beloved Harbin». Times follow your cal\r\n"
+    " endar's time zone.\r\n"
+    "REFRESH-INTERVAL;VALUE=DURATION:PT6H\r\n"
+    "X-PUBLISHED-TTL:PT6H\r\n"
+    "BEGIN:VEVENT\r\n"
+    "UID:m1-uid@harbin-club\r\n"
+    "DTSTAMP:20270107T083200Z\r\n"
+    "CREATED:20261210T113200Z\r\n"
+    "LAST-MODIFIED:20270107T083200Z\r\n"
+    "SEQUENCE:2\r\n"
+    "DTSTART:20270116T113200Z\r\n"
+    "DTEND:20270116T130200Z\r\n"
+    "SUMMARY:«Beloved Harbin»: Чай\\; кофе\\, 哈尔滨 \\\\ end\r\n"
+    "DESCRIPTION:Theme: Чай\\; кофе\\, 哈尔滨 \\\\ end\\nJoin the meeting: \r\n"
+    " https://meet.example.org/j/1?a=b\\,c\\;d\r\n"
+    "LOCATION:https://meet.example.org/j/1?a=b\\,c\\;d\r\n"
+    "URL:https://meet.example.org/j/1?a=b,c;d\r\n"
+    "STATUS:CONFIRMED\r\n"
+    "TRANSP:OPAQUE\r\n"
+    "END:VEVENT\r\n"
+    "END:VCALENDAR\r\n"
+).encode()
+
+
+def test_output_bytes_are_pinned() -> None:
+    """ETags come from the data and RENDER_VERSION, not from the bytes: if an icalendar
+    upgrade changes these bytes, check the three parsers, raise RENDER_VERSION (or a
+    client's cached ETag would name different bytes) and update GOLDEN."""
+    m = meeting(1, theme="Чай; кофе, 哈尔滨 \\ end", link="https://meet.example.org/j/1?a=b,c;d")
+    assert render_calendar([replace(m, sequence=2)], english, "private") == GOLDEN
+
+
 # --------------------------------------------------------------------------- content
 
 
@@ -151,6 +190,16 @@ def test_tricky_text_round_trips_in_three_parsers() -> None:
     assert first["url"] == "https://meet.example.org/j/123?pwd=a,b;c"
     assert "Join the meeting: https://meet.example.org/j/123?pwd=a,b;c" in first["description"]
     assert cancelled["description"].startswith(f"The meeting is cancelled. Reason: {TRICKY}")
+
+
+def test_a_backslash_before_n_stays_a_backslash() -> None:
+    # icalendar alone would take `\\N` in a value for a line break.
+    theme = "C:\\New\\next \\\\N end\\"
+    body = render_calendar([meeting(1, theme=theme)], english, "public")
+    assert "SUMMARY:«Beloved Harbin»: C:\\\\New\\\\next \\\\\\\\N end\\\\\r\n".encode() in body
+    (event,) = parse_all(body)
+    assert event["summary"] == f"«Beloved Harbin»: {theme}"
+    assert event["description"] == f"Theme: {theme}"
 
 
 @settings(max_examples=60, deadline=None)
@@ -167,14 +216,31 @@ def test_any_text_round_trips(theme: str) -> None:
         line.decode("utf-8")
 
 
-def test_fold_keeps_escapes_and_characters_whole() -> None:
-    line = "SUMMARY:" + escape_text("а;" * 40 + "哈" * 30 + "🎉" * 20)
-    folded = fold(line)
-    for physical in folded.split(b"\r\n")[:-1]:
+@pytest.mark.parametrize("shift", range(4))
+def test_fold_keeps_escapes_and_characters_whole(shift: int) -> None:
+    # Escaped backslashes (`\\`) at every offset: icalendar's own folding cuts one in two.
+    theme = "x" * shift + "а;" * 20 + "\\" * 41 + "哈" * 30 + "🎉" * 20
+    body = render_calendar([meeting(1, theme=theme)], english, "public")
+    lines = body.split(b"\r\n")[:-1]
+    for physical in lines:
         assert len(physical) <= 75
-        assert not physical.endswith(b"\\")
+        backslashes = len(physical) - len(physical.rstrip(b"\\"))
+        assert backslashes % 2 == 0, f"a line ends inside an escape: {physical!r}"
         physical.decode("utf-8")
-    assert folded.decode().replace("\r\n ", "") == line + "\r\n"
+    assert sum(line.startswith(b" ") for line in lines) > 5
+    assert parse_all(body)[0]["summary"] == f"«Beloved Harbin»: {theme}"
+
+
+def test_output_is_icalendars_own_but_for_folding() -> None:
+    meetings = [
+        meeting(1, theme=TRICKY, link="https://meet.example.org/j/123?pwd=a,b;c"),
+        meeting(2, status="cancelled", cancel_reason="снег", sequence=3),
+    ]
+    calendar = build_calendar(english)
+    for m in meetings:
+        calendar.add_component(build_event(m, english, "private"))
+    own = calendar.to_ical(sorted=False)
+    assert unfold(render_calendar(meetings, english, "private")) == unfold(own)
 
 
 def test_public_feed_never_carries_links() -> None:
@@ -201,6 +267,41 @@ def test_window_keeps_last_year_and_upcoming_only() -> None:
     recent = meeting(2, starts_at=NOW - timedelta(days=300))
     coming = meeting(3, starts_at=NOW + timedelta(days=30))
     assert select_meetings([coming, old, recent], NOW) == [recent, coming]
+
+
+@pytest.fixture
+def reports(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
+    """The feed's warnings about bad meetings, starting from none reported yet."""
+    monkeypatch.setattr(window, "_reported", set())
+    caplog.set_level(logging.WARNING, logger="scheduling.feeds")
+    return lambda: [r.getMessage() for r in caplog.records if r.name.startswith("scheduling.feeds")]
+
+
+def test_meetings_the_feed_cannot_hold_are_left_out_once(reports) -> None:  # type: ignore[no-untyped-def]
+    good = meeting(1)
+    far = meeting(2, starts_at=datetime(9999, 12, 31, 6, 0, tzinfo=UTC))
+    naive = meeting(3, starts_at=datetime(2027, 2, 1, 10, 0))
+    backwards = meeting(4, duration_min=-30)
+    beyond_end = meeting(5, starts_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
+    everything = [far, naive, good, backwards, beyond_end]
+    assert select_meetings(everything, NOW) == [good]
+    assert select_meetings(everything, NOW + timedelta(hours=1)) == [good]
+    messages = reports()
+    assert len(messages) == 4, messages
+    for n in (2, 3, 4, 5):
+        assert sum(f"meeting {n} left out" in m for m in messages) == 1
+
+
+def test_one_meeting_that_cannot_be_rendered_leaves_the_rest(reports) -> None:  # type: ignore[no-untyped-def]
+    broken = meeting(2, created_at=datetime(2026, 12, 1))  # naive: no UTC instant
+    odd_text = meeting(3, theme="lone \ud800 surrogate \x00\x1b bell")
+    body = render_calendar([meeting(1), broken, odd_text], english, "private")
+    events = parse_all(body)
+    assert [e["uid"] for e in events] == ["m1-uid@harbin-club", "m3-uid@harbin-club"]
+    assert events[1]["summary"] == "«Beloved Harbin»: lone \ufffd surrogate  bell"
+    render_calendar([broken], english, "public")
+    (message,) = reports()
+    assert "meeting 2 left out of calendar feeds: cannot render it (ValueError" in message
 
 
 def test_feed_stays_under_the_size_limit() -> None:

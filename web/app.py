@@ -12,6 +12,7 @@ from ground import metrics
 from ground.context import AppContext
 from web.feeds import FEEDS_KEY, FeedService
 from web.health import mount_ops
+from web.log_redaction import install_log_redaction
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,8 +60,10 @@ async def start_web(
 ) -> web.AppRunner:
     """Serve on host:port; the caller awaits `runner.cleanup()` on shutdown.
 
-    The access log is off: request lines carry members' private feed tokens.
+    The access log is off and the server's loggers redact what they say: request lines
+    carry members' private feed tokens.
     """
+    install_log_redaction()
     runner = web.AppRunner(app or build_web_app(ctx), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -1,21 +1,25 @@
-"""iCalendar (RFC 5545/7986) rendering of club meetings: pure, deterministic, no I/O.
+"""iCalendar (RFC 5545/7986) rendering of club meetings with the icalendar package: pure,
+deterministic (same meetings, same bytes), no I/O.
 
-Written by hand rather than with the icalendar package: we need byte-exact control of
-folding (75 octets, never inside a UTF-8 character), of property order (stable ETags) and
-of speed (feeds are rendered per locale on every data change). The tests parse every feed
-with icalendar, vobject and ical.js to keep us honest.
+icalendar builds the components and encodes every value (text escaping, UTC times,
+durations, parameters); properties keep the order we add them in (`sorted=False`). The
+content lines are folded here, not by icalendar: its folding may cut an escaped backslash
+(`\\\\`) in two, and some parsers unescape before they unfold. The tests parse every feed
+with icalendar, vobject and ical.js.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
+from icalendar import Calendar, Component, Event
+from icalendar.prop import vDuration, vText, vUri
+
 from ground.i18n import N_
+from scheduling.feeds.window import meeting_end, report_once
 
 FeedKind = Literal["private", "public"]
 Translate = Callable[[str], str]
@@ -23,9 +27,7 @@ Translate = Callable[[str], str]
 # Bump when the output format changes, so cached ETags held by clients go stale.
 RENDER_VERSION = "1"
 PRODID = "-//Beloved Harbin club//harbin-club-bot 1.0//EN"
-REFRESH = "PT6H"
-# Past meetings older than this leave the feed; keeps it small (well under 1 MB).
-PAST_WINDOW = timedelta(days=365)
+REFRESH = timedelta(hours=6)
 MAX_FEED_BYTES = 1_000_000
 CRLF = b"\r\n"
 
@@ -55,7 +57,10 @@ FEED_STRINGS = (
     CANCELLED_LINE,
 )
 
+# Control characters are not allowed in TEXT values (tab is); lone surrogates cannot be
+# encoded as UTF-8 at all.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SAFE_URL = re.compile(r"https?://[^\s\"<>\\^`{|}\x00-\x1f\x7f]+")
 
 
@@ -75,22 +80,25 @@ class MeetingLike(Protocol):
     updated_at: datetime
 
 
-class Timed(Protocol):
-    """Enough of a meeting to decide whether it is in the feed window."""
-
-    status: str
-    starts_at: datetime
-    duration_min: int
-
-
 # --------------------------------------------------------------------------- encoding
 
 
-def escape_text(value: str) -> str:
-    """RFC 5545 TEXT: escape `\\ ; ,` and newlines; drop other control characters."""
+class Text(vText):
+    """TEXT escaped by icalendar, except that a backslash before `N` stays a backslash.
+
+    icalendar takes `\\N` in a value for a line break (its shorthand), so a theme such as
+    `C:\\New` would lose its backslash and gain a line; each stretch between such pairs
+    is escaped by icalendar, and the pair itself as an escaped backslash and an `N`.
+    """
+
+    def to_ical(self) -> bytes:
+        return b"\\\\N".join(vText(part).to_ical() for part in str(self).split("\\N"))
+
+
+def clean_text(value: str) -> Text:
+    """Text as a TEXT value may carry it: newlines as `\\n`, no other control characters."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _CONTROL.sub("", value)
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    return Text(_SURROGATE.sub("\ufffd", _CONTROL.sub("", value)))
 
 
 def fold(line: str) -> bytes:
@@ -117,10 +125,15 @@ def fold(line: str) -> bytes:
     return b"\r\n ".join(parts) + CRLF
 
 
-def utc_stamp(moment: datetime) -> str:
+def serialize(component: Component) -> bytes:
+    """A component (and its subcomponents) as folded content lines, in insertion order."""
+    return b"".join(fold(line) for line in component.content_lines(sorted=False) if line)
+
+
+def utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime given where a UTC instant is required")
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(UTC)
 
 
 def safe_url(link: str | None) -> str | None:
@@ -129,26 +142,6 @@ def safe_url(link: str | None) -> str | None:
         return None
     link = link.strip()
     return link if _SAFE_URL.fullmatch(link) else None
-
-
-# --------------------------------------------------------------------------- selection
-
-
-def meeting_end(meeting: Timed) -> datetime:
-    return meeting.starts_at + timedelta(minutes=meeting.duration_min)
-
-
-def in_window(meeting: Timed, now: datetime) -> bool:
-    """Recent and coming meetings; a cancelled one stays until its time has passed."""
-    if meeting.status == "cancelled":
-        return meeting_end(meeting) > now
-    return meeting.starts_at >= now - PAST_WINDOW
-
-
-def select_meetings(meetings: Iterable[MeetingLike], now: datetime) -> list[MeetingLike]:
-    chosen = [m for m in meetings if in_window(m, now)]
-    chosen.sort(key=lambda m: (m.starts_at, m.id))
-    return chosen
 
 
 # --------------------------------------------------------------------------- rendering
@@ -176,34 +169,66 @@ def _description(meeting: MeetingLike, tr: Translate, kind: FeedKind) -> str:
     return "\n".join(lines)
 
 
-def render_event(meeting: MeetingLike, tr: Translate, kind: FeedKind) -> bytes:
+def build_event(meeting: MeetingLike, tr: Translate, kind: FeedKind) -> Event:
     cancelled = meeting.status == "cancelled"
-    props = [
-        "BEGIN:VEVENT",
-        "UID:" + escape_text(meeting.uid),
-        # DTSTAMP from stored data, not "now": same data, same bytes.
-        "DTSTAMP:" + utc_stamp(meeting.updated_at),
-        "CREATED:" + utc_stamp(meeting.created_at),
-        "LAST-MODIFIED:" + utc_stamp(meeting.updated_at),
-        "SEQUENCE:" + str(int(meeting.sequence)),
-        "DTSTART:" + utc_stamp(meeting.starts_at),
-        "DTEND:" + utc_stamp(meeting_end(meeting)),
-        "SUMMARY:" + escape_text(_summary(meeting, tr)),
-    ]
+    event = Event()
+    event.add("uid", clean_text(meeting.uid))  # fixed: the same in every feed, forever
+    # DTSTAMP from stored data, not "now": same data, same bytes.
+    event.add("dtstamp", utc(meeting.updated_at))
+    event.add("created", utc(meeting.created_at))
+    event.add("last-modified", utc(meeting.updated_at))
+    event.add("sequence", int(meeting.sequence))
+    event.add("dtstart", utc(meeting.starts_at))
+    event.add("dtend", utc(meeting_end(meeting)))
+    event.add("summary", clean_text(_summary(meeting, tr)))
     description = _description(meeting, tr, kind)
     if description:
-        props.append("DESCRIPTION:" + escape_text(description))
+        event.add("description", clean_text(description))
     url = safe_url(meeting.link) if kind == "private" and not cancelled else None
     if url:
         # Google Calendar ignores URL but shows LOCATION as a link.
-        props.append("LOCATION:" + escape_text(url))
-        props.append("URL:" + url)
-    props += [
-        "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
-        "TRANSP:" + ("TRANSPARENT" if cancelled else "OPAQUE"),
-        "END:VEVENT",
-    ]
-    return b"".join(fold(p) for p in props)
+        event.add("location", Text(url))
+        event.add("url", vUri(url))
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    return event
+
+
+def render_event(meeting: MeetingLike, tr: Translate, kind: FeedKind) -> bytes:
+    return serialize(build_event(meeting, tr, kind))
+
+
+def build_calendar(tr: Translate) -> Calendar:
+    """The VCALENDAR and its properties, without events."""
+    calendar = Calendar()
+    name = clean_text(tr(CAL_NAME))
+    description = clean_text(tr(CAL_DESC))
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    calendar.add("description", description)
+    calendar.add("x-wr-caldesc", description)
+    calendar.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(REFRESH))
+    return calendar
+
+
+def _event_or_none(meeting: MeetingLike, tr: Translate, kind: FeedKind) -> bytes | None:
+    """One event's bytes; a meeting that cannot be rendered is left out and reported."""
+    try:
+        return render_event(meeting, tr, kind)
+    except Exception as exc:  # one bad row must not take every member's feed down
+        report_once(
+            ("render", meeting.id, meeting.updated_at, type(exc).__name__),
+            "meeting %s left out of calendar feeds: cannot render it (%s: %s)",
+            meeting.id,
+            type(exc).__name__,
+            exc,
+        )
+        return None
 
 
 def render_calendar(
@@ -215,96 +240,17 @@ def render_calendar(
 ) -> bytes:
     """The whole VCALENDAR for the given (already selected) meetings, oldest first.
 
-    If the body would exceed `max_bytes`, the oldest events are left out.
+    Events are serialised one by one, so a meeting that fails is left out alone. If the
+    body would exceed `max_bytes`, the oldest events are left out.
     """
-    name = escape_text(tr(CAL_NAME))
-    head = b"".join(
-        fold(p)
-        for p in (
-            "BEGIN:VCALENDAR",
-            "VERSION:2.0",
-            "PRODID:" + PRODID,
-            "CALSCALE:GREGORIAN",
-            "METHOD:PUBLISH",
-            "NAME:" + name,
-            "X-WR-CALNAME:" + name,
-            "DESCRIPTION:" + escape_text(tr(CAL_DESC)),
-            "X-WR-CALDESC:" + escape_text(tr(CAL_DESC)),
-            "REFRESH-INTERVAL;VALUE=DURATION:" + REFRESH,
-            "X-PUBLISHED-TTL:" + REFRESH,
-        )
-    )
+    whole = serialize(build_calendar(tr))
     tail = fold("END:VCALENDAR")
-    events = [render_event(m, tr, kind) for m in meetings]
+    head = whole.removesuffix(tail)  # the events go between the properties and the end
+    events = [e for e in (_event_or_none(m, tr, kind) for m in meetings) if e is not None]
     size = len(head) + len(tail) + sum(len(e) for e in events)
     while events and size > max_bytes:
         size -= len(events.pop(0))
     return head + b"".join(events) + tail
-
-
-# --------------------------------------------------------------------------- validators
-
-
-def strings_digest(tr: Translate) -> str:
-    """A short fingerprint of the translations one locale's feed uses."""
-    joined = "\x1f".join(tr(s) for s in FEED_STRINGS)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class MeetingStamp:
-    """The few columns that decide a feed's content version (cheap to query)."""
-
-    id: int
-    sequence: int
-    status: str
-    starts_at: datetime
-    duration_min: int
-    updated_at: datetime
-
-
-def feed_etag(stamps: Iterable[MeetingStamp], *, kind: FeedKind, locale: str, strings: str) -> str:
-    """Strong ETag from the selected meetings' versions: no rendering needed for a 304.
-
-    Every change to a meeting goes through scheduling.meetings.lifecycle, which sets updated_at;
-    id, sequence and status are added so that even a same-second edit shows.
-    """
-    h = hashlib.sha256()
-    h.update(f"{RENDER_VERSION}|{kind}|{locale}|{strings}".encode())
-    for s in stamps:
-        h.update(
-            f"|{s.id}:{s.sequence}:{s.status}:{s.starts_at.isoformat()}:"
-            f"{s.duration_min}:{s.updated_at.isoformat()}".encode()
-        )
-    return '"' + h.hexdigest()[:32] + '"'
-
-
-def feed_last_modified(
-    stamps: Sequence[MeetingStamp], dropped: Iterable[datetime], floor: datetime
-) -> datetime:
-    """Latest of: any included meeting's change, any meeting leaving the window, `floor`.
-
-    `dropped` holds the instants at which meetings left the feed (so If-Modified-Since
-    alone does not hide a removal); `floor` is e.g. the member's own last change.
-    """
-    moments = [floor, *(s.updated_at for s in stamps), *dropped]
-    return max(moments).replace(microsecond=0)
-
-
-def dropped_at(stamp: Timed, now: datetime) -> datetime | None:
-    """When a meeting left the feed window, if it has by `now`."""
-    if stamp.status == "cancelled":
-        end = meeting_end(stamp)
-        return end if end <= now else None
-    leaves = stamp.starts_at + PAST_WINDOW
-    return leaves if leaves < now else None
-
-
-def next_departure(stamp: Timed) -> datetime:
-    """When a meeting now in the window will leave it."""
-    if stamp.status == "cancelled":
-        return meeting_end(stamp)
-    return stamp.starts_at + PAST_WINDOW
 
 
 def single_event_filename(meeting: MeetingLike) -> str:

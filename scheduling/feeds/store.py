@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from db.models import Meeting, Member
-from scheduling.feeds.calendar import PAST_WINDOW, MeetingStamp, dropped_at, in_window
+from scheduling.feeds.validators import MeetingStamp
+from scheduling.feeds.window import PAST_WINDOW, dropped_at, in_window
 
 # 24 random bytes = 192 bits, 32 URL-safe characters.
 TOKEN_BYTES = 24
@@ -22,6 +23,8 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 # How far back a meeting's departure from the feed still moves Last-Modified; calendar
 # apps poll every few hours, so a month is ample.
 DROP_HORIZON = timedelta(days=35)
+# Members per query when the feed server re-checks the token owners it keeps.
+OWNER_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,28 @@ async def feed_stamps(
     return included, dropped
 
 
+async def feed_owners(
+    session: AsyncSession, member_ids: Sequence[int]
+) -> dict[int, tuple[str, FeedMember]]:
+    """Each of these members' current token and feed details, if registered with a token.
+
+    The feed server re-checks the token owners it keeps in memory with this, a few
+    hundred at a time, instead of one query per member.
+    """
+    found: dict[int, tuple[str, FeedMember]] = {}
+    for first in range(0, len(member_ids), OWNER_BATCH):
+        rows = await session.execute(
+            select(Member.id, Member.locale, Member.updated_at, Member.feed_token).where(
+                Member.id.in_(member_ids[first : first + OWNER_BATCH]),
+                Member.feed_token.is_not(None),
+                Member.registered_at.is_not(None),
+            )
+        )
+        for row in rows:
+            found[row.id] = (row.feed_token, FeedMember(row.id, row.locale, row.updated_at))
+    return found
+
+
 async def meetings_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Meeting]:
     if not ids:
         return []
@@ -125,20 +150,28 @@ async def meetings_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Mee
 
 
 class DataVersion:
-    """A counter raised by every ORM write in this process, before and after its commit.
+    """Counters raised by every ORM write to members or meetings in this process, before
+    and after its commit: `members` (feed tokens, locales) and `meetings`.
 
-    The feed server keys its in-memory caches on it, so a 304 needs no query. Raising it
-    at the write (flush or UPDATE/DELETE statement) and again after the commit means a
-    reader that ran in between cached under a version that is already stale.
-    Writes from other processes are not seen: the server's caches also expire by time.
+    The feed server keys its in-memory caches on them, so a 304 needs no query. Raising a
+    counter at the write (flush or UPDATE/DELETE statement) and again after the commit
+    means a reader that ran in between cached under a value that is already stale. Writes
+    to other tables (outbox, memoirs, attendance) leave the feeds' caches alone; a
+    statement whose tables cannot be told (text(), a Core INSERT) raises both.
+    Other instances' writes arrive through `bump` (Redis news, see bot/runner.py); what
+    nobody announces is bounded by the feed server's time limits.
     """
 
     def __init__(self) -> None:
-        self.value = 0
+        self.members = 0
+        self.meetings = 0
         self._installed = False
 
-    def bump(self) -> None:
-        self.value += 1
+    def bump(self, members: bool = True, meetings: bool = True) -> None:
+        if members:
+            self.members += 1
+        if meetings:
+            self.meetings += 1
 
     def install(self) -> None:
         if self._installed:
@@ -149,18 +182,38 @@ class DataVersion:
         event.listen(Session, "after_commit", self._on_end)
         event.listen(Session, "after_rollback", self._on_end)
 
+    def _note(self, session: Session, members: bool, meetings: bool) -> None:
+        if not (members or meetings):
+            return
+        written: set[str] = session.info.setdefault(_WRITTEN, set())
+        if members:
+            written.add("members")
+        if meetings:
+            written.add("meetings")
+        self.bump(members, meetings)
+
     def _on_flush(self, session: Session, _context: object) -> None:
-        session.info["feed_write"] = True
-        self.bump()
+        # After a flush, new/dirty/deleted still show what it wrote.
+        objects = [*session.new, *session.dirty, *session.deleted]
+        self._note(
+            session,
+            any(isinstance(o, Member) for o in objects),
+            any(isinstance(o, Meeting) for o in objects),
+        )
 
     def _on_execute(self, state: ORMExecuteState) -> None:
-        if not state.is_select:  # ORM UPDATE/DELETE, or text() we cannot read
-            state.session.info["feed_write"] = True
-            self.bump()
+        if state.is_select:
+            return
+        classes = {mapper.class_ for mapper in state.all_mappers}
+        if not classes:  # text(), or a statement on a bare table: cannot tell
+            self._note(state.session, True, True)
+        else:
+            self._note(state.session, Member in classes, Meeting in classes)
 
     def _on_end(self, session: Session) -> None:
-        if session.info.pop("feed_write", False):
-            self.bump()
+        written = session.info.pop(_WRITTEN, set())
+        self.bump("members" in written, "meetings" in written)
 
 
+_WRITTEN = "feed_written"
 DATA_VERSION = DataVersion()
