@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
@@ -13,6 +12,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from archive import prompts
 from bot.response_models import pin_response_models
 from bot.routing import include_handler_routers
+from bot.tolerant_session import TolerantSession
 from db.engine import member_cache_of
 from delivery.pacer import Pacer
 from delivery.rendering import Renderer
@@ -50,7 +50,7 @@ def build_delivery(bot: Bot, ctx: AppContext, pacer: Pacer, *, workers: int = 1)
 
 
 def create_bot(token: str, api_base: str) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    session = TolerantSession(api=TelegramAPIServer.from_base(api_base))
     # Plain text everywhere: member-typed names never break an HTML parse.
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=None))
 

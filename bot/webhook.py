@@ -57,9 +57,16 @@ class WebhookReceiver:
             return web.Response(status=413, text="Payload Too Large")
         try:
             data = await request.json()
-            update = Update.model_validate(data, context={"bot": self.bot})
-        except Exception:
+        except ValueError:
             return web.Response(status=400, text="Bad Request")
+        try:
+            update = Update.model_validate(data, context={"bot": self.bot})
+        except ValueError:
+            # Telegram resends an update until it gets 200, holding back the ones after it:
+            # one the bot cannot decode is logged and acknowledged, so the rest flow.
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            log.warning("skipped webhook update %s: it could not be decoded", update_id)
+            return web.Response(text="ok")
         task = asyncio.create_task(self._process(update))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -60,6 +60,9 @@ def create_engine(url: str) -> AsyncEngine:
             # foreign keys make ON DELETE CASCADE work (needed by /forget).
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted content is zeroed, not left in free pages (a /forget must leave no
+            # readable trace), whatever this SQLite build's default.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             (journal_mode,) = cursor.fetchone()
             if isinstance(record.driver_connection, LoopSideConnection):

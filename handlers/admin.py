@@ -38,6 +38,7 @@ from db.stats import (
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.settings import Settings
+from handlers.callbacks import RowId
 from handlers.commands import publish_organiser_menu
 from handlers.filters import Forwarded
 from handlers.gates import organisers as router
@@ -48,8 +49,21 @@ from scheduling.geo import localtime, places
 log = logging.getLogger(__name__)
 
 
+# Telegram's user ids are positive and have at most 52 significant bits.
+MAX_USER_ID = 2**52
+
+
+def telegram_user_id(text: str) -> int | None:
+    """A person's Telegram id typed by an organiser, or None if it cannot be one."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 16:
+        return None
+    value = int(text)
+    return value if 0 < value < MAX_USER_ID else None
+
+
 class MembersPageCb(CallbackData, prefix="mbrs"):
-    page: int
+    page: RowId
 
 
 def _member_line(row: MemberRow, now: datetime, locale: str) -> str:
@@ -188,10 +202,10 @@ async def cmd_admins(
         await message.answer("\n".join(lines))
         return
     action, target = args[0].lower(), args[1] if len(args) > 1 else ""
-    if action not in ("add", "remove") or not target.lstrip("-").isdigit():
+    telegram_id = telegram_user_id(target)
+    if action not in ("add", "remove") or telegram_id is None:
         await message.answer(_("Please write /admins add 123456789 or /admins remove 123456789."))
         return
-    telegram_id = int(target)
     if action == "add":
         await _promote(message, session, bot, i18n, telegram_id, actor)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -98,7 +99,18 @@ async def on_reset(
         await query.answer(_("This button is no longer active."), show_alert=True)
         return
     token = await reset_token(session, member)
+    # The new address reaches the member before the old one stops working: if it cannot
+    # be shown (the message is too old to edit), it comes as a new message; if even that
+    # fails, nothing is committed and the old address keeps working.
+    text = calendar_text(settings, token)
+    shown = False
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text, reply_markup=reset_markup())
+            shown = True
+        except TelegramBadRequest:
+            pass
+    if not shown:
+        await query.bot.send_message(member.telegram_id, text, reply_markup=reset_markup())  # type: ignore[union-attr]
     await commit(session)
     await query.answer(_("Done: the old address no longer works."))
-    if isinstance(query.message, Message):
-        await query.message.edit_text(calendar_text(settings, token), reply_markup=reset_markup())

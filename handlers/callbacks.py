@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Self, cast
+from typing import Annotated, Self, cast
 
 from aiogram.filters.callback_data import CallbackData
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
+
+# Numbers in callback data come from the person's client and may be forged: out of range,
+# they fail to parse, and the press is answered as a stale button (never an OverflowError
+# from the database). Row ids and Telegram ids fit in 53 bits; timestamps end in 2100.
+RowId = Annotated[int, Field(ge=0, lt=2**53)]
+Timestamp = Annotated[int, Field(ge=0, le=4_102_444_800)]
 
 
 class RegCb(CallbackData, prefix="reg"):
@@ -41,7 +47,7 @@ class ForgetCb(CallbackData, prefix="fgt"):
 
 
 class RsvpCb(CallbackData, prefix="rsvp"):
-    meeting_id: int
+    meeting_id: RowId
     answer: str
 
 
@@ -61,13 +67,13 @@ class ReminderCb(CallbackData, prefix="rem"):
 class PlanCb(CallbackData, prefix="plan"):
     """Confirm one of the planner's options: the start as a UTC timestamp."""
 
-    start: int
+    start: Timestamp
 
 
 class AttendCb(CallbackData, prefix="att"):
     """After a meeting: was the member there?"""
 
-    meeting_id: int
+    meeting_id: RowId
     attended: bool
 
 
@@ -75,4 +81,4 @@ class PromptCb(CallbackData, prefix="mpr"):
     """A button on the memoir invitation: "write" starts /memoir on the theme, "off" opts out."""
 
     action: str
-    meeting_id: int = 0
+    meeting_id: RowId = 0

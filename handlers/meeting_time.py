@@ -36,6 +36,11 @@ def parse_meeting_time(args: str | None, organiser: Member | None) -> ParsedTime
     if len(parts) < 2:
         return ParsedTime(None, None, usage)
     date_text, time_text = parts[0], parts[1]
+    try:  # a bad date is reported as a bad date, before anything about the zone
+        localtime.parse_date(date_text)
+        localtime.parse_time(time_text)
+    except ValueError:
+        return ParsedTime(None, None, _("I can't read that date or time. ") + usage)
     if len(parts) == 3:
         zone = resolve_zone_arg(parts[2])
         if zone is None:

@@ -25,6 +25,7 @@ from db.models import Memoir
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
+from handlers.callbacks import RowId
 from handlers.filters import TypedAnswer
 from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
@@ -47,7 +48,7 @@ class RevSt(StatesGroup):
 
 class RevCb(CallbackData, prefix="rvw"):
     action: str  # approve | reject | title | period | place | people
-    memoir_id: int
+    memoir_id: RowId
 
 
 # Typed instead of a value: clears an optional tag.

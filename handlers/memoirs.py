@@ -30,7 +30,7 @@ from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
 from handlers.album_receipts import AlbumReceipts, SendReceipt
-from handlers.callbacks import PromptCb
+from handlers.callbacks import PromptCb, RowId
 from handlers.files import incoming_file, telegram_download
 from handlers.filters import TypedAnswer
 from handlers.gates import REGISTERED
@@ -58,21 +58,21 @@ class MemoCb(CallbackData, prefix="mmo"):
     """A step of the submission dialogue: done, cancel, skip, or a decade."""
 
     action: str
-    value: int = 0
+    value: RowId = 0
 
 
 class MyCb(CallbackData, prefix="mmy"):
     action: str  # list | view | delete | confirm
-    memoir_id: int = 0
-    page: int = 0
+    memoir_id: RowId = 0
+    page: RowId = 0
 
 
 class ArcCb(CallbackData, prefix="arc"):
     action: str  # home | all | page | facets | list | view
-    memoir_id: int = 0
-    page: int = 0
+    memoir_id: RowId = 0
+    page: RowId = 0
     facet: str = ""  # records.FACETS: theme, decade, author
-    key: int = 0  # a value of that facet, see records.Facet
+    key: RowId = 0  # a value of that facet, see records.Facet
 
 
 class HasFile(Filter):

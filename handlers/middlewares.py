@@ -40,6 +40,16 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+# Marks the placeholder of an update the bot could not decode (bot/tolerant_session.py):
+# it keeps polling moving and is dropped here.
+UNDECODABLE = "harbin_undecodable"
+
+
+def is_placeholder(update: Update) -> bool:
+    extra = update.model_extra
+    return bool(extra) and bool(extra.get(UNDECODABLE))
+
+
 def chat_type(update: Update) -> str | None:
     if update.message:
         return update.message.chat.type
@@ -279,10 +289,12 @@ class UpdateContext(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         UPDATES.inc()
-        if not is_private_or_chatless(event):
+        if not is_private_or_chatless(event) or is_placeholder(event):
             return None
         user: User | None = data.get("event_from_user")
         if user is None:
+            if chat_type(event) == "private":
+                return None  # a private message always has a sender; nobody to answer
             return await self._with_turn(handler, event, data)
         async with self.turns.turn(user.id) as waited:
             state: FSMContext | None = data.get("state")

@@ -52,6 +52,7 @@ def meeting_error_text(error: MeetingError) -> str:
         "past": _("That time has already passed. Please choose a future time."),
         "cancelled": _("That meeting is cancelled."),
         "same_time": _("The meeting is already at that time."),
+        "too_far": _("That is too far ahead: a meeting can be set up to three years from now."),
     }
     return texts.get(error.reason, _("That can't be done."))
 

@@ -31,7 +31,7 @@ from scheduling.meetings.lifecycle import (
 )
 from scheduling.planner.errors import PlanningError
 from scheduling.planner.months import YearMonth
-from scheduling.planning.monthly import compute_plan, next_month, plan_message
+from scheduling.planning.monthly import compute_plan, next_month, plan_message, plannable_months
 from scheduling.planning.view import fairness_text
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,12 @@ async def cmd_plan(
         month = YearMonth.parse(text) if text else next_month(clock.now())
     except (ValueError, PlanningError):
         await message.answer(_("Please write the month like this: /plan 2027-03"))
+        return
+    first, last = plannable_months(clock.now())
+    if not first <= month <= last:
+        await message.answer(
+            _("Please choose a month from {first} to {last}.").format(first=first, last=last)
+        )
         return
     try:
         plan = await compute_plan(session, month)
@@ -73,11 +79,12 @@ async def on_plan_confirm(
     session: AsyncSession,
     member: Member | None,
     clock: Clock,
+    i18n: I18n,
 ) -> None:
     now = clock.now()
     starts_at = datetime.fromtimestamp(callback_data.start, UTC)
     zone = (member.zone if member else None) or "UTC"
-    when = localtime.format_meeting_time(starts_at, zone, member.locale if member else "en")
+    when = localtime.format_meeting_time(starts_at, zone, i18n.current_locale)
     upcoming = await next_meeting(session, now)
     if upcoming is not None:
         # Re-running the planner for the month of the set meeting moves it (everyone is told,
@@ -106,10 +113,8 @@ async def on_plan_confirm(
     try:
         meeting = await create_meeting(session, starts_at, now=now, source="planner")
         await commit(session)
-    except MeetingError:
-        await query.answer(
-            _("That time has already passed. Please choose a future time."), show_alert=True
-        )
+    except MeetingError as exc:
+        await query.answer(meeting_error_text(exc), show_alert=True)
         return
     # The same path as a hand-set meeting: Zoom (when configured) fills in the link.
     outcome = await zoom.on_meeting_confirmed(session, meeting, settings, now=now)

@@ -14,10 +14,12 @@ from archive.memoirs import count_own_memoirs, forget_member_memoirs
 from db.media import MediaStore
 from db.members import forget_member, update_member
 from db.models import Member
+from db.privacy import erase_leftovers
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
 from ground.i18n import N_
+from ground.text import person_name
 from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
 from handlers.gates import REGISTERED
 from handlers.keyboards import Keyboard
@@ -97,7 +99,7 @@ async def cmd_lang(
 async def cmd_name(
     message: Message, command: CommandObject, member: Member, session: AsyncSession
 ) -> None:
-    name = " ".join((command.args or "").split())
+    name = person_name(command.args or "")
     if not name:
         await message.answer(
             _("Please write your name after the command, for example: /name Anna Ivanova")
@@ -245,6 +247,7 @@ async def on_forget(
     )
     await forget_member(session, query.from_user.id)
     await commit(session)
+    await erase_leftovers(session)  # no old page image of their rows left in the WAL
     await show(
         query,
         _(

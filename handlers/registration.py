@@ -29,6 +29,7 @@ from db.members import Registration, save_registration, update_member
 from db.models import DEFAULT_HOURS_END, DEFAULT_HOURS_START, Member
 from db.unit_of_work import commit
 from ground.clock import Clock
+from ground.text import person_name
 from handlers.callbacks import RegCb
 from handlers.filters import SharedLocation, TypedAnswer
 from handlers.i18n import cached_per_locale
@@ -216,7 +217,7 @@ async def goto(
         text, markup = render_lang()
     elif step == "name":
         user = event.from_user
-        text, markup = render_name(user.full_name if user else None)
+        text, markup = render_name(person_name(user.full_name) if user else None)
     elif step == "country":
         text, markup = render_country(locale)
     elif step == "zone":
@@ -335,15 +336,18 @@ async def on_name_button(
     member: Member | None,
     clock: Clock,
 ) -> None:
-    name = (query.from_user.full_name if query.from_user else "").strip()[:MAX_NAME_LENGTH]
-    await _accept_name(query, name, state, session, member, clock)
+    profile_name = person_name(query.from_user.full_name if query.from_user else "")
+    if not profile_name:  # a Telegram name of invisible characters only: ask for one
+        await show(query, _("Please type your name in letters."))
+        return
+    await _accept_name(query, profile_name[:MAX_NAME_LENGTH], state, session, member, clock)
 
 
 @router.message(StateFilter(Reg.name), TypedAnswer())
 async def on_name_text(
     message: Message, state: FSMContext, session: AsyncSession, member: Member | None, clock: Clock
 ) -> None:
-    name = " ".join((message.text or "").split())
+    name = person_name(message.text or "")
     if not name:
         await message.answer(_("Please type your name in letters."))
         return

@@ -1052,6 +1052,10 @@ class FakeBotAPI:
         chat.next_message_id += 1
         return message_id
 
+    def push_raw_update(self, update: dict[str, Any]) -> int:
+        """Queue any update as given (tests of malformed ones); returns its update_id."""
+        return self._enqueue(update)
+
     def _enqueue(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         self._pending.append({"update_id": update_id, **update})

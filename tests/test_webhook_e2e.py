@@ -103,3 +103,14 @@ def test_webhook_settings_are_validated() -> None:
     )
     assert ok.webhook_mode and webhook_path(str(ok.webhook_url)) == "/tg"
     assert SECRET not in repr(ok)
+
+
+async def test_an_undecodable_update_is_acknowledged_so_the_rest_flow(tmp_path: Path) -> None:
+    """Telegram resends an update until it gets a 2xx, holding back later ones."""
+    async with running_webhook_club(tmp_path, pumping=False) as club:
+        url = str(club.fake.webhook["url"])
+        club.user(779, first_name="Mallory")
+        broken = {"update_id": 90, "message": {"message_id": "x", "chat": {"id": 779}}}
+        assert await club.fake.push_update_to(url, broken, SECRET) == 200
+        assert await club.fake.push_update_to(url, _start_update(91, 779), SECRET) == 200
+        await club.fake.wait_for_messages(779)

@@ -25,6 +25,21 @@ ATTENDANCE_ASK_AFTER_END = timedelta(hours=1)
 CANCELLED = "cancelled"
 RESCHEDULED = "rescheduled"
 RSVP_ANSWERS = ("yes", "maybe", "no")
+# How far ahead a meeting may be set: a club plans months ahead, not centuries; a date in
+# year 9999 broke every calendar feed.
+PLANNING_HORIZON = timedelta(days=3 * 366)
+
+
+def latest_start(now: datetime) -> datetime:
+    return now + PLANNING_HORIZON
+
+
+def check_start(starts_at: datetime, now: datetime) -> None:
+    """A meeting starts in the future and within the planning horizon."""
+    if starts_at <= now:
+        raise MeetingError("past")
+    if starts_at > latest_start(now):
+        raise MeetingError("too_far")
 
 
 class MeetingError(ValueError):
@@ -73,8 +88,7 @@ async def create_meeting(
     theme: str | None = None,
     source: str = "manual",
 ) -> Meeting:
-    if starts_at <= now:
-        raise MeetingError("past")
+    check_start(starts_at, now)
     meeting = Meeting(
         uid=f"{uuid.uuid4()}@harbin-club",
         starts_at=starts_at,
@@ -152,8 +166,7 @@ async def reschedule_meeting(
     """Move the meeting: unsent reminders get new due times; everyone gets a notice."""
     if meeting.status != "scheduled":
         raise MeetingError("cancelled")
-    if new_start <= now:
-        raise MeetingError("past")
+    check_start(new_start, now)
     old_start = meeting.starts_at
     if new_start == old_start:
         raise MeetingError("same_time")

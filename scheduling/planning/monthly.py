@@ -17,7 +17,7 @@ from ground.clock import Clock
 from ground.i18n import N_, Translator
 from ground.settings import Settings
 from scheduling.burden.store import planner_ledger, planner_roster
-from scheduling.meetings.lifecycle import next_meeting
+from scheduling.meetings.lifecycle import latest_start, next_meeting
 from scheduling.planner.errors import PlanningError
 from scheduling.planner.month_plan import MonthPlan, plan_month
 from scheduling.planner.months import YearMonth
@@ -33,6 +33,13 @@ TIME_TO_PLAN = N_("Time to plan next month's meeting. Nothing is announced until
 
 def next_month(now: datetime) -> YearMonth:
     return YearMonth.of(now.date()).shifted(1)
+
+
+def plannable_months(now: datetime) -> tuple[YearMonth, YearMonth]:
+    """The first and last month a plan may be made for: from this month to as far ahead as
+    a meeting may be set (a plan for 1800 used 1800's offsets; 9999 failed)."""
+    this_month = YearMonth.of(now.date())
+    return this_month, YearMonth.of(latest_start(now).date()).shifted(-1)
 
 
 async def compute_plan(

@@ -1,0 +1,22 @@
+"""Text typed by people, made safe to keep and to show to others."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Control characters (NUL among them) make a text unusable; format characters (zero-width
+# spaces and joiners, direction marks) are invisible and are dropped.
+_REFUSED = {"Cc", "Cs", "Co", "Cn"}
+_DROPPED = {"Cf", "Zl", "Zp"}
+
+
+def person_name(text: str) -> str | None:
+    """The name with its spaces collapsed and invisible characters removed, or None when
+    nothing visible is left or it holds a control character (a NUL, say)."""
+    if any(unicodedata.category(ch) in _REFUSED for ch in text if ch not in "\t\n\r"):
+        return None
+    visible = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED)
+    name = " ".join(visible.split())
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in name):
+        return None  # only punctuation, symbols or spaces: not a name
+    return name
