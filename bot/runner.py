@@ -26,7 +26,7 @@ from db.engine import create_engine, create_session_factory
 from db.media import MediaStore
 from db.media_check import check_media
 from db.member_cache import Announcer, MemberCache, RedisInvalidations
-from db.members import get_member, promoted_organiser_ids
+from db.members import locales_of, promoted_organiser_ids
 from db.migrate import upgrade_to_head
 from db.unit_of_work import unit_of_work
 from delivery.outbox import release_claims
@@ -59,13 +59,12 @@ async def publish_menus(app: RunningApp) -> None:
     await publish_member_menus(app.bot, ctx.i18n)
     async with ctx.session_factory() as session:
         organisers = set(ctx.settings.admin_ids) | await promoted_organiser_ids(session)
-        for telegram_id in sorted(organisers):
-            member = await get_member(session, telegram_id)
-            locale = member.locale if member else ctx.settings.default_locale
-            try:
-                await publish_organiser_menu(app.bot, ctx.i18n, telegram_id, locale)
-            except Exception as exc:  # an organiser who never opened the chat
-                log.warning("could not set the organisers' menu for %s: %s", telegram_id, exc)
+        locales = await locales_of(session, organisers, ctx.settings.default_locale)
+    for telegram_id in sorted(organisers):
+        try:
+            await publish_organiser_menu(app.bot, ctx.i18n, telegram_id, locales[telegram_id])
+        except Exception as exc:  # an organiser who never opened the chat
+            log.warning("could not set the organisers' menu for %s: %s", telegram_id, exc)
 
 
 @asynccontextmanager

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.member_cache import AFFECTS, MemberCache
-from db.models import Member, Organiser
+from db.models import ChatLocale, Member, Organiser
 from db.types import utcnow
 
 
@@ -155,3 +155,33 @@ async def demote_organiser(session: AsyncSession, telegram_id: int) -> bool:
     result = await session.execute(statement.execution_options(**{AFFECTS: [telegram_id]}))
     await session.flush()
     return bool(result.rowcount)
+
+
+async def locales_of(
+    session: AsyncSession, telegram_ids: Collection[int], default: str
+) -> dict[int, str]:
+    """The language to write to each person in, decided in one place: a member's own
+    choice, else the language an organiser who never registered last used, else `default`."""
+    ids = set(telegram_ids)
+    if not ids:
+        return {}
+    found = {tid: default for tid in ids}
+    for telegram_id, locale in await session.execute(
+        select(ChatLocale.chat_id, ChatLocale.locale).where(ChatLocale.chat_id.in_(ids))
+    ):
+        found[telegram_id] = locale
+    for telegram_id, locale in await session.execute(
+        select(Member.telegram_id, Member.locale).where(Member.telegram_id.in_(ids))
+    ):
+        if locale:
+            found[telegram_id] = locale
+    return found
+
+
+async def remember_locale(session: AsyncSession, telegram_id: int, locale: str) -> None:
+    """Note the language an organiser without a member row speaks (added to the session)."""
+    row = await session.get(ChatLocale, telegram_id)
+    if row is None:
+        session.add(ChatLocale(chat_id=telegram_id, locale=locale, updated_at=utcnow()))
+    elif row.locale != locale:
+        row.locale, row.updated_at = locale, utcnow()

@@ -86,6 +86,17 @@ class Organiser(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ChatLocale(Base):
+    """The language an organiser who never registered last spoke to the bot in, so notices
+    (a memoir to review, next month's plan) reach them in it; members have `Member.locale`."""
+
+    __tablename__ = "chat_locales"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    locale: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Meeting(Base):
     __tablename__ = "meetings"
 

@@ -44,7 +44,10 @@ async def cmd_help(message: Message, is_organiser: bool) -> None:
 @router.message(Command("cancel"))
 async def cmd_cancel(message: Message, state: FSMContext, member: Member | None) -> None:
     had_dialogue = await state.get_state() is not None
+    chosen = (await state.get_data()).get("locale")
     await state.clear()
+    if chosen:  # the language picked at /start's first step stays the person's language
+        await state.update_data(locale=chosen)
     if had_dialogue:
         text = _("Stopped. Nothing more will be asked.")
     else:

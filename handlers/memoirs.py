@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -17,16 +18,17 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import memoirs as records
 from archive import prompts
 from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store
 from db.media import KIND_PHOTO, KIND_VOICE, MediaStore
-from db.members import promoted_organiser_ids
+from db.members import locales_of, promoted_organiser_ids
 from db.models import MediaFile, Meeting, Member, Memoir
 from db.unit_of_work import commit
+from delivery.messages import Outgoing
+from delivery.notes import queue_note
 from ground.clock import Clock
 from ground.context import AppContext
 from handlers.album_receipts import AlbumReceipts, SendReceipt
@@ -439,9 +441,9 @@ async def _submit(
     app: AppContext,
 ) -> None:
     await records.submit(session, memoir)
-    await commit(session)
+    await notify_organisers(app, session, memoir, app.clock.now())
+    await commit(session)  # the memoir goes for review and the organisers are told, together
     await state.clear()
-    await notify_organisers(app, event.bot, session, memoir)  # type: ignore[arg-type]
     await show(
         event,
         _(
@@ -549,22 +551,18 @@ async def organiser_ids(session: AsyncSession, app: AppContext) -> set[int]:
 
 
 async def notify_organisers(
-    app: AppContext, bot: Bot, session: AsyncSession, memoir: Memoir
+    app: AppContext, session: AsyncSession, memoir: Memoir, now: datetime
 ) -> int:
-    """A short note to each organiser, in their language; a few direct sends, no queue.
-    Returns how many were told (a blocked organiser is skipped, not retried)."""
+    """A short note to each organiser, in their language, through the outbox (committed
+    with the submission). Returns how many were told."""
     author = await records.author_of(session, memoir)
     ids = await organiser_ids(session, app) - {author.telegram_id if author else 0}
     if not ids:
         return 0
-    rows = await session.execute(
-        select(Member.telegram_id, Member.locale).where(Member.telegram_id.in_(ids))
-    )
-    locales = {telegram_id: locale for telegram_id, locale in rows}
+    locales = await locales_of(session, ids, app.settings.default_locale)
     waiting = await records.count_pending(session)
-    told = 0
     for telegram_id in sorted(ids):
-        locale = locales.get(telegram_id) or app.settings.default_locale
+        locale = locales[telegram_id]
 
         def t(message: str, locale: str = locale) -> str:
             return app.i18n.gettext(message, locale=locale)
@@ -577,13 +575,8 @@ async def notify_organisers(
             author=memoir.author_name or t("anonymous"),
             count=waiting,
         )
-        try:
-            await bot.send_message(telegram_id, text)
-        except TelegramAPIError as exc:
-            log.info("could not tell organiser %s about memoir %s: %s", telegram_id, memoir.id, exc)
-            continue
-        told += 1
-    return told
+        queue_note(session, telegram_id, f"review:{memoir.id}", Outgoing(text), due_at=now)
+    return len(ids)
 
 
 # ---------------------------------------------------------------- /my

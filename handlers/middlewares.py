@@ -30,7 +30,7 @@ from redis.exceptions import LockError, RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.member_cache import MemberCache
-from db.members import member_and_role
+from db.members import member_and_role, remember_locale
 from db.unit_of_work import commit, has_pending_work, rollback
 from ground.i18n import resolve_locale
 from ground.metrics import UPDATES
@@ -270,6 +270,11 @@ class SpareSessions:
 class UpdateContext(BaseMiddleware):
     """The outer update middleware: the steps above, then the handler."""
 
+    # Organisers without a member row, and the language last stored for each: the bot's
+    # notices to them follow the language they use (db.members.locales_of), and a change is
+    # written once, not on every update.
+    _organiser_locales: dict[int, str]
+
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
@@ -285,6 +290,7 @@ class UpdateContext(BaseMiddleware):
         self.member_cache = member_cache
         self.throttle = throttle
         self.turns = turns if turns is not None else Turns()  # (an idle one has len 0)
+        self._organiser_locales = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -320,6 +326,14 @@ class UpdateContext(BaseMiddleware):
         finally:
             await self.sessions.give_back(session)
 
+    async def _note_organisers_language(
+        self, session: AsyncSession, telegram_id: int, locale: str
+    ) -> None:
+        if self._organiser_locales.get(telegram_id) == locale:
+            return
+        await remember_locale(session, telegram_id, locale)  # committed with the update
+        self._organiser_locales[telegram_id] = locale
+
     async def _with_session(
         self, handler: Handler, event: Update, data: dict[str, Any], session: AsyncSession
     ) -> Any:
@@ -332,6 +346,8 @@ class UpdateContext(BaseMiddleware):
             )
         data["member"], data["is_organiser"] = member, organiser
         locale = await choose_locale(member, data.get("state"), user, self.i18n.default_locale)
+        if organiser and member is None and user is not None:
+            await self._note_organisers_language(session, user.id, locale)
         data["i18n"] = self.i18n
         with self.i18n.context(), self.i18n.use_locale(locale):
             if user is not None:

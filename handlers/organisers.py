@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import datetime
 
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.prompts import queue_prompts
@@ -80,9 +82,10 @@ def zoom_note(step: str, outcome: zoom.ZoomOutcome) -> str:
     return "\n" + texts[(step, outcome is zoom.ZoomOutcome.DONE)]
 
 
-def _when(member: Member | None, starts_at) -> str:  # type: ignore[no-untyped-def]
+def _when(member: Member | None, starts_at: datetime) -> str:
+    """The time in the organiser's zone (UTC if they never said), in the reply's language."""
     zone = (member.zone if member else None) or "UTC"
-    locale = member.locale if member else "en"
+    locale = get_i18n().current_locale
     return f"{localtime.format_meeting_time(starts_at, zone, locale)} ({zone})"
 
 

@@ -52,3 +52,35 @@ def test_every_members_command_handler_carries_the_flag(unconnected_app_context)
         if handler.flags.get("registered")
     }
     assert {"cmd_next", "cmd_me", "cmd_calendar", "cmd_memoir", "on_rsvp"} <= flagged
+
+
+async def test_an_unregistered_organiser_gets_notices_in_the_language_they_use(
+    club: Club,
+) -> None:
+    """An organiser from ADMIN_IDS who never registered speaks Chinese to the bot: the
+    notice of a new memoir reaches them in Chinese, as their replies do (one place decides)."""
+    from tests.club import ADMIN_ID
+
+    organiser = club.user(ADMIN_ID, language_code="zh-hans")
+    reply = await club.say(organiser, "/meeting")  # any organiser command
+    assert "请" in (reply.text or "")
+    anna = club.user(883, first_name="Anna", language_code="en")
+    await club.register(anna)
+    await club.say(anna, "/memoir")
+    await club.say(anna, "Собор на Соборной площади.")
+    await club.press(anna, "✅ Done")
+    await club.say(anna, "Собор")
+    for _ in range(3):
+        await club.press(anna, "Skip")
+    await club.app.delivery.drain()
+    notice = organiser.messages()[-1].text or ""
+    assert "/review" in notice and "Собор" in notice
+    assert "New memoir" not in notice and "新" in notice
+
+
+async def test_the_language_chosen_at_start_survives_cancel(club: Club) -> None:
+    person = club.user(884, language_code="en")
+    await club.say(person, "/start")
+    await club.press(person, "中文")
+    reply = await club.say(person, "/cancel")
+    assert "/start" in (reply.text or "") and "Send /start" not in (reply.text or "")

@@ -165,6 +165,7 @@ async def test_theme_invites_members_who_have_not_opted_out(club: Club) -> None:
     async with club.app.ctx.session_factory() as session:
         memoir = await session.scalar(select(Memoir))
         assert memoir is not None and memoir.theme == "Зима на Сунгари"
+    await club.app.delivery.drain()  # the notice goes through the outbox
     notice = admin.messages()[-1].text or ""
     assert "New memoir for review" in notice and "Anna" in notice
 
@@ -198,6 +199,7 @@ async def test_review_edits_tags_and_organisers_hear_of_new_memoirs(club: Club) 
     await club.say(anna, "Собор")
     for _ in range(3):
         await club.press(anna, "Skip")
+    await club.app.delivery.drain()  # the notice goes through the outbox
     notice = admin.messages()[-1].text or ""
     assert "New memoir for review: “Собор” from Anna. Waiting for review: 1." in notice
 

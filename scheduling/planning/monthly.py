@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.members import get_member, promoted_organiser_ids
+from db.members import get_member, locales_of, promoted_organiser_ids
 from db.unit_of_work import unit_of_work
 from delivery.messages import Button, Outgoing, rows_of
 from delivery.notes import queue_note
@@ -95,9 +95,10 @@ async def send_monthly_plan(
         if not await claim_monthly_plan(session, str(month), now):
             return 0  # another instance (or an earlier run) already sent it
         organiser_ids = sorted(set(settings.admin_ids) | await promoted_organiser_ids(session))
+        locales = await locales_of(session, organiser_ids, settings.default_locale)
         for telegram_id in organiser_ids:
             organiser = await get_member(session, telegram_id)
-            locale = organiser.locale if organiser else settings.default_locale
+            locale = locales[telegram_id]
             zone = (organiser.zone if organiser else None) or "UTC"
             message = plan_message(i18n, plan, zone, locale)
             intro = i18n.gettext(TIME_TO_PLAN, locale=locale)
