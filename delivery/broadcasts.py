@@ -49,6 +49,8 @@ async def queue_broadcast(
     *,
     now: datetime,
     report_to: tuple[int, str] | None = None,
+    club: str = "",
+    sender_name: str | None = None,
 ) -> int:
     """Queue the broadcast; `report_to` (chat id, locale) is owed the final count.
 
@@ -57,7 +59,7 @@ async def queue_broadcast(
     twice (a double press, or two instances handling two presses): the second raises
     `AlreadyQueued` and queues nothing.
     """
-    body = json.dumps({"text": text}, ensure_ascii=False)
+    body = json.dumps({"text": text, "club": club, "from": sender_name}, ensure_ascii=False)
     if report_to is not None:
         if await session.get(BroadcastReport, ref) is not None:
             raise AlreadyQueued(ref)
@@ -77,8 +79,21 @@ async def queue_broadcast(
     return len(ids)
 
 
-def render(payload: str | None) -> Outgoing:
-    return Outgoing(str(json.loads(payload or "{}").get("text", "")))
+FROM_THE_CLUB = N_("📢 From the club «{club}»:")
+FROM_THE_CLUB_BY = N_("📢 From the club «{club}», sent by {name}:")
+
+
+def render(i18n: Translator, locale: str, payload: str | None) -> Outgoing:
+    """The announcement under a line that says it comes from the club, and from whom."""
+    data = json.loads(payload or "{}")
+    text = str(data.get("text", ""))
+    club = str(data.get("club") or "")
+    if not club:  # queued before announcements said where they came from
+        return Outgoing(text)
+    name = data.get("from")
+    header = FROM_THE_CLUB_BY if name else FROM_THE_CLUB
+    line = i18n.gettext(header, locale=locale).format(club=club, name=name or "")
+    return Outgoing(line + "\n\n" + text)
 
 
 class AlreadyQueued(Exception):

@@ -160,7 +160,7 @@ class Delivery:
 
     async def _render(self, session: AsyncSession, row: OutboxMessage, member: Member) -> Outgoing:
         if row.kind.startswith(broadcasts.KIND_PREFIX):
-            return broadcasts.render(row.payload)
+            return broadcasts.render(self.i18n, member.locale, row.payload)
         renderer = self._renderer_for(row.kind)
         if renderer is None:
             raise ValueError(f"no renderer for outbox kind {row.kind!r}")

@@ -165,9 +165,12 @@ async def cmd_stats(
 
 
 def _organiser_line(telegram_id: int, member: Member | None, from_config: bool) -> str:
-    name = member.name if member and member.name else "—"
+    if member and member.name:
+        who = _("{name}, Telegram id {id}").format(name=member.name, id=telegram_id)
+    else:
+        who = _("Telegram id {id} (not registered in the bot)").format(id=telegram_id)
     mark = " " + _("(from ADMIN_IDS, permanent)") if from_config else ""
-    return f"• {name} · {telegram_id}{mark}"
+    return f"• {who}{mark}"
 
 
 @router.message(Command("admins"))

@@ -9,7 +9,7 @@ from datetime import datetime
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -273,9 +273,11 @@ async def cmd_broadcast(
     count = await recipients_count(session)
     builder = Keyboard()
     builder.button(text=_("Send"), callback_data=MeetingAdminCb(action="broadcast", ref=ref))
-    builder.button(text=_("Don't send"), callback_data=MeetingAdminCb(action="keep"))
+    builder.button(text=_("Don't send"), callback_data=MeetingAdminCb(action="drop"))
     preview = (
-        _("Preview. This goes to {count} members:").format(count=count)
+        ngettext(
+            "Preview. This goes to {count} member:", "Preview. This goes to {count} members:", count
+        ).format(count=count)
         + "\n\n"
         + clip(text, MAX_BROADCAST)
     )
@@ -291,11 +293,16 @@ async def on_meeting_admin(
     clock: Clock,
     app: AppContext,
     i18n: I18n,
+    member: Member | None,
 ) -> None:
     data = await state.get_data()
-    if callback_data.action == "keep":
-        await state.update_data(broadcast=None, cancel_reason=None)
+    if callback_data.action == "keep":  # "No" to cancelling the meeting
+        await state.update_data(cancel_reason=None)
         await show(query, _("Nothing was changed."))
+        return
+    if callback_data.action == "drop":  # "Don't send" a broadcast
+        await state.update_data(broadcast=None)
+        await show(query, _("Nothing was sent."))
         return
     if callback_data.action == "cancel":
         meeting = await next_meeting(session, clock.now())
@@ -321,7 +328,13 @@ async def on_meeting_admin(
         report_to = (query.from_user.id, i18n.current_locale) if query.from_user else None
         try:
             count = await queue_broadcast(
-                session, callback_data.ref, pending["text"], now=clock.now(), report_to=report_to
+                session,
+                callback_data.ref,
+                pending["text"],
+                now=clock.now(),
+                report_to=report_to,
+                club=app.settings.club_name,
+                sender_name=member.name if member else None,
             )
             await commit(session)
         except AlreadyQueued:
@@ -329,7 +342,11 @@ async def on_meeting_admin(
             return
         await show(
             query,
-            _("Sending to {count} members. I will report when it is done.").format(count=count),
+            ngettext(
+                "Sending to {count} member. I will report when it is done.",
+                "Sending to {count} members. I will report when it is done.",
+                count,
+            ).format(count=count),
         )
         return
     await query.answer(_("This button is no longer active."), show_alert=True)

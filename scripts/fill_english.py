@@ -13,7 +13,12 @@ def main() -> None:
     with PO.open("rb") as handle:
         catalog = read_po(handle, locale="en")
     for message in catalog:
-        if message.id and not message.string:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):  # plural: English has the same two forms
+            if not all(message.string):
+                message.string = message.id
+        elif not message.string:
             message.string = message.id
     with PO.open("wb") as handle:
         write_po(handle, catalog, omit_header=False, no_location=True, width=100)

@@ -13,7 +13,7 @@ from ground.i18n import LOCALES_DIR, compile_catalogs, resolve_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 # `t` is the local shorthand for i18n.gettext(..., locale=member.locale) outside updates.
-KEYWORDS = {"_": None, "__": None, "N_": None, "t": None}
+KEYWORDS = {"_": None, "__": None, "N_": None, "t": None, "ngettext": (1, 2)}
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
@@ -46,11 +46,16 @@ def messages() -> set[str]:
 def test_catalog_translates_every_source_message(locale: str, messages: set[str]) -> None:
     with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle, locale=locale)
-    translated = {m.id: m.string for m in catalog if m.id}
-    missing = sorted(m for m in messages if not translated.get(m))
+    translated: dict[str, tuple[str, ...]] = {}
+    for m in catalog:
+        if m.id:
+            key = m.id if isinstance(m.id, str) else m.id[0]
+            translated[key] = (m.string,) if isinstance(m.string, str) else tuple(m.string)
+    missing = sorted(m for m in messages if not all(translated.get(m, ("",))))
     assert not missing, f"{locale}: {len(missing)} untranslated, e.g. {missing[:3]}"
     for msgid in messages:
-        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(translated[msgid])), msgid
+        for form in translated[msgid]:  # every plural form keeps the placeholders
+            assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(form)), msgid
 
 
 def test_source_has_many_messages(messages: set[str]) -> None:

@@ -132,7 +132,10 @@ async def test_broadcast_preview_confirm_progress_and_count(club: Club) -> None:
     assert admin.messages()[-1].text == "Broadcast: 2 of 4 sent so far."
     report = await club.app.delivery.drain()
     assert report.sent == 3  # the other two, and the organiser's final count
-    assert club.user(321).messages()[-1].text == "Dear friends, the archive is open!"
+    # It says where it comes from, in the reader's language.
+    assert club.user(321).messages()[-1].text == (
+        "📢 From the club «Любимый Харбин», sent by Olga:\n\nDear friends, the archive is open!"
+    )
     assert (
         admin.messages()[-1].text == "Broadcast finished: delivered 4, blocked the bot 0, failed 0."
     )

@@ -60,3 +60,29 @@ def test_planner_reason_codes_are_all_known() -> None:
     ).read_text()
     produced = set(re.findall(r'"((?:later_|night_)?[a-z_]+)"', source)) & set(CODES)
     assert produced >= {"fairer", "lighter", "earlier", "only_option"}
+
+
+def test_counts_take_each_languages_plural_forms_and_decimals_its_comma() -> None:
+    from ground.i18n import Catalogs
+    from scheduling.burden.store import PlaceBurden
+    from scheduling.planner.cost import Window
+    from scheduling.planner.month_plan import plan_month
+    from scheduling.planner.roster import Member
+    from scheduling.planner.slots import Rules
+    from scheduling.planning.view import fairness_text, plan_text
+
+    catalogs = Catalogs("en")
+    one = [Member(key=1, city="Harbin", zone="Asia/Harbin", hours=Window(540, 1260))]
+    plan = plan_month(one, Rules(), "2027-02")
+    assert "1 участник в 1 часовой группе." in plan_text(catalogs, plan, "Asia/Harbin", "ru")
+    assert "1 member in 1 time group." in plan_text(catalogs, plan, "Asia/Harbin", "en")
+    five = [
+        Member(key=n, city="Harbin", zone=zone, hours=Window(540, 1260))
+        for n, zone in enumerate(["Asia/Harbin"] * 3 + ["Europe/Moscow"] * 2)
+    ]
+    plan = plan_month(five, Rules(), "2027-02")
+    assert "5 участников в 2 часовых группах." in plan_text(catalogs, plan, "UTC", "ru")
+    places = [PlaceBurden("Harbin", 2, 0.5, 0)]
+    assert "нагрузка 0,5" in fairness_text(catalogs, places, "ru")
+    assert "burden 0.5" in fairness_text(catalogs, places, "en")
+    assert "（2）" in fairness_text(catalogs, places, "zh")  # full-width brackets

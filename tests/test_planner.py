@@ -419,3 +419,24 @@ def test_cli_bad_input_prints_one_line_and_exits_2(tmp_path, capsys, content, ar
 def test_cli_missing_roster_file(tmp_path, capsys) -> None:
     code = main(["--roster", str(tmp_path / "none.csv"), "--from", "2027-01"])
     assert code == 2 and "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cities", [["Asia/Harbin"], ["Asia/Harbin", "Australia/Sydney"]])
+def test_a_small_club_still_gets_three_times_to_choose_from(cities: list[str]) -> None:
+    """With one or two members every hour in their day costs the same, and those starts
+    collapse into one option; organisers still get three, on different days first."""
+    from scheduling.planner.cost import Window as HoursWindow
+    from scheduling.planner.month_plan import plan_month as plan
+    from scheduling.planner.roster import Member as RosterMember
+    from scheduling.planner.slots import Rules as SlotRules
+
+    members = [
+        RosterMember(key=n, city=zone, zone=zone, hours=HoursWindow(9 * 60, 21 * 60))
+        for n, zone in enumerate(cities)
+    ]
+    result = plan(members, SlotRules(), "2027-02")
+    starts = [result.choice.start_utc, *(o.start_utc for o in result.runners_up)]
+    assert len(starts) == 3
+    assert len({s.date() for s in starts}) == 3
+    assert result.reason.code != "only_option"
+    assert all(o.worst_cost == result.choice.worst_cost for o in result.runners_up)

@@ -15,7 +15,12 @@ from datetime import datetime, timedelta
 from scheduling.planner.errors import NoSlotError, RosterError
 from scheduling.planner.ledger import MemberBurden
 from scheduling.planner.months import YearMonth
-from scheduling.planner.optimizer import greedy_plan, ranked_first_months, solve
+from scheduling.planner.optimizer import (
+    RUNNER_UP_MIN_GAP,
+    greedy_plan,
+    ranked_first_months,
+    solve,
+)
 from scheduling.planner.options import Option, OptionBuilder, Outcome, group_outcome
 from scheduling.planner.plan_state import PlanState
 from scheduling.planner.problem import (
@@ -28,6 +33,8 @@ from scheduling.planner.reasons import explain_choice
 from scheduling.planner.results import LocalRow, MonthPlan, Reason, SlotOption, TentativeMonth
 from scheduling.planner.roster import Group, Member, MemberKey, group_members
 from scheduling.planner.slots import Rules
+
+RUNNERS_UP = 2  # organisers choose among three times
 
 
 def plan_month(
@@ -64,6 +71,26 @@ def plan_month(
     chosen = _slot_option(problem, groups, solution.plan, duration, settings)
     others = tuple(_slot_option(problem, groups, plan, duration, settings) for _, plan in seconds)
     reason = explain_choice(problem, groups, histories, solution, seconds, duration, settings)
+    if len(others) < RUNNERS_UP:
+        # Few members: many starts cost the same and collapsed into one option. Organisers
+        # still get a choice of days: the same costs at other times of the month.
+        builder = OptionBuilder(groups, rules, settings.penalties)
+        chosen_option = problem.options[0][solution.plan[0]]
+        taken = [chosen.start_utc, *(o.start_utc for o in others)]
+        starts = builder.equivalent_starts(month, chosen_option)
+        # Other days first (a choice of dates), then other hours of the same days.
+        for other_day_only in (True, False):
+            for start in starts:
+                if len(others) == RUNNERS_UP:
+                    break
+                days = {t.date() for t in taken}
+                if other_day_only and start.date() in days:
+                    continue
+                if all(abs(start - t) >= RUNNER_UP_MIN_GAP for t in taken):
+                    others += (_moved(chosen, start, groups, duration, settings),)
+                    taken.append(start)
+        if others and reason.code == "only_option":
+            reason = Reason("earlier", {})
     tentative = tuple(
         TentativeMonth(m, start, start + timedelta(minutes=duration))
         for m, start in zip(months[1:], chosen.tentative, strict=True)
@@ -183,6 +210,23 @@ def _slot_option(
         projected_mean_burden=round(mean_burden(problem, state), 2),
         night_rule_breaks=state.violation,
         tentative=tuple(problem.options[m][o].start_utc for m, o in enumerate(plan) if m > 0),
+    )
+
+
+def _moved(
+    option: SlotOption,
+    start: datetime,
+    groups: Sequence[Group],
+    duration: int,
+    settings: PlannerSettings,
+) -> SlotOption:
+    """The same option at another start that costs every group the same."""
+    outcomes = [group_outcome(g, start, duration, settings.penalties) for g in groups]
+    return replace(
+        option,
+        start_utc=start,
+        end_utc=start + timedelta(minutes=duration),
+        rows=_rows(groups, outcomes),
     )
 
 

@@ -283,6 +283,18 @@ class OptionBuilder:
         options.sort(key=lambda option: option.start_utc)
         return options
 
+    def equivalent_starts(self, month: YearMonth, option: Option) -> list[datetime]:
+        """Every start of the month that costs each group exactly what `option` does (the
+        same hour on another day, say), earliest first; `option` collapsed them into one."""
+        key = (option.costs, option.nights)
+        coster = self.coster
+        found: list[datetime] = []
+        for day in candidate_days(self.rules, month):
+            for vector in coster.vectors(day, coster.offsets(day)):
+                if vector is not None and (vector[1], vector[2]) == key:
+                    found.append(vector[0])
+        return sorted(found)
+
 
 def month_options(
     groups: Sequence[Group], rules: Rules, month: YearMonth, penalties: Penalties

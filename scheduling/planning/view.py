@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.numbers import format_decimal
+
 from ground.i18n import Translator
 from scheduling.burden.store import PlaceBurden
 from scheduling.geo import localtime
@@ -27,9 +29,19 @@ def _translator(i18n: Translator, locale: str):  # type: ignore[no-untyped-def]
     return lambda message: i18n.gettext(message, locale=locale)
 
 
+def _plural(i18n: Translator, locale: str):  # type: ignore[no-untyped-def]
+    return lambda singular, plural, n: i18n.gettext(singular, plural, n, locale=locale)
+
+
+def decimal(value: float, locale: str) -> str:
+    """One decimal in the reader's way of writing it: 41.8, «41,8»."""
+    return format_decimal(value, format="0.0", locale=locale)
+
+
 def reason_text(i18n: Translator, reason: Reason, locale: str = "en") -> str:
     _ = _translator(i18n, locale)
     p = _localized_times(dict(reason.params), locale)
+    p = {k: decimal(v, locale) if isinstance(v, float) else v for k, v in p.items()}
     texts = {
         "only_option": lambda: _("This is the only possible time this month."),
         "night_back_to_back": lambda: _(
@@ -69,11 +81,11 @@ def option_text(i18n: Translator, number: int, option: SlotOption, zone: str, lo
         lines.append(f"  {row.city} ({row.members}): {local}{marks}")
     lines.append(
         _(
-            "  members at night: {nights}; burden this year, heaviest: {max_burden:.1f}, mean: {mean_burden:.1f}"
+            "  members at night: {nights}; burden this year, heaviest: {max_burden}, mean: {mean_burden}"
         ).format(
             nights=option.night_members,
-            max_burden=option.projected_max_burden,
-            mean_burden=option.projected_mean_burden,
+            max_burden=decimal(option.projected_max_burden, locale),
+            mean_burden=decimal(option.projected_mean_burden, locale),
         )
     )
     return "\n".join(lines)
@@ -81,9 +93,14 @@ def option_text(i18n: Translator, number: int, option: SlotOption, zone: str, lo
 
 def plan_text(i18n: Translator, plan: MonthPlan, zone: str, locale: str) -> str:
     _ = _translator(i18n, locale)
+    ngettext = _plural(i18n, locale)
+    members = ngettext("{count} member", "{count} members", plan.members)
+    groups = ngettext("{count} time group", "{count} time groups", plan.groups)
     parts = [
-        _("Plan for {month}: {members} members in {groups} time groups.").format(
-            month=str(plan.month), members=plan.members, groups=plan.groups
+        _("Plan for {month}: {members} in {groups}.").format(
+            month=str(plan.month),
+            members=members.format(count=plan.members),
+            groups=groups.format(count=plan.groups),
         )
     ]
     options = (plan.choice, *plan.runners_up)
@@ -107,8 +124,11 @@ def fairness_text(i18n: Translator, places: list[PlaceBurden], locale: str) -> s
     lines = [_("Burden over the last 12 meetings (per member; higher is harder):")]
     for place in places:
         lines.append(
-            _("• {place} ({members}): burden {burden:.1f}, nights {nights}").format(
-                place=place.place, members=place.members, burden=place.burden, nights=place.nights
+            _("• {place} ({members}): burden {burden}, nights {nights}").format(
+                place=place.place,
+                members=place.members,
+                burden=decimal(place.burden, locale),
+                nights=place.nights,
             )
         )
     return "\n".join(lines)
