@@ -20,3 +20,12 @@ def person_name(text: str) -> str | None:
     if not any(unicodedata.category(ch)[0] in "LN" for ch in name):
         return None  # only punctuation, symbols or spaces: not a name
     return name
+
+
+_QUOTES = {"ru": ("«", "»"), "en": ("“", "”"), "zh": ("《", "》")}
+
+
+def quoted(title: str, locale: str) -> str:
+    """A title in the quotation marks of the reader's language: «…», “…”, 《…》."""
+    opening, closing = _QUOTES.get(locale, ("“", "”"))
+    return f"{opening}{title}{closing}"

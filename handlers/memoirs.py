@@ -18,6 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import memoirs as records
@@ -31,6 +32,7 @@ from delivery.messages import Outgoing
 from delivery.notes import queue_note
 from ground.clock import Clock
 from ground.context import AppContext
+from ground.text import quoted
 from handlers.album_receipts import AlbumReceipts, SendReceipt
 from handlers.callbacks import PromptCb, RowId
 from handlers.files import incoming_file, telegram_download
@@ -119,7 +121,7 @@ def media_summary(media: list[MediaFile]) -> str:
 
 def memoir_card(memoir: Memoir, *, show_status: bool = False) -> str:
     """The memoir as one message: title, details, text, what files it has."""
-    lines = [f"«{memoir.title or _('Untitled')}»"]
+    lines = [quoted(memoir.title or _("Untitled"), get_i18n().current_locale)]
     details = [
         memoir.author_name or _("anonymous"),
         period_label(memoir),
@@ -526,7 +528,8 @@ async def _save_step(
 ) -> None:
     """Store one answer (None = skipped) and move to the next question."""
     if step == MemoSt.title.state:
-        await records.set_details(session, memoir, title=value or _("Untitled"))
+        # No title is stored as none: each reader sees "Untitled" in their own language.
+        await records.set_details(session, memoir, title=value or None)
         await commit(session)
         await _ask_period(event, state)
     elif step == MemoSt.period.state:

@@ -414,6 +414,8 @@ async def test_reschedule_moves_reminders_and_notifies_old_and_new_local_time(ri
         "Was: Tuesday 19 January, 06:00\nNow: Thursday 21 January, 07:00"
         in (rig.texts(NEW_YORK)[-1])
     )
+    # The new time is said once, not again in a "When:" line below it.
+    assert rig.texts(SYDNEY)[-1].count("21 January") == 1
     assert (await rig.tick_at(START - timedelta(days=1))).sent == 0  # the old reminder time
     await rig.tick_at(new_start - timedelta(days=1))
     assert rig.texts(SYDNEY)[-1].startswith("The club meets tomorrow.")

@@ -37,17 +37,24 @@ def rsvp_buttons(i18n: Translator, locale: str, meeting: Meeting) -> tuple[tuple
 
 
 def meeting_details(
-    i18n: Translator, member: Member, meeting: Meeting, *, with_link: bool = True
+    i18n: Translator,
+    member: Member,
+    meeting: Meeting,
+    *,
+    with_link: bool = True,
+    with_when: bool = True,
 ) -> str:
     """When (in the member's own day and hour), theme and link."""
     locale, zone = member.locale, member.zone or "UTC"
     t = lambda msg: i18n.gettext(msg, locale=locale)  # noqa: E731 - local shorthand
-    lines = [
-        t("When: {when} (your time, {offset})").format(
-            when=localtime.format_meeting_time(meeting.starts_at, zone, locale),
-            offset=localtime.format_utc_offset(meeting.starts_at, zone),
+    lines = []
+    if with_when:
+        lines.append(
+            t("When: {when} (your time, {offset})").format(
+                when=localtime.format_meeting_time(meeting.starts_at, zone, locale),
+                offset=localtime.format_utc_offset(meeting.starts_at, zone),
+            )
         )
-    ]
     if meeting.theme:
         lines.append(t("Theme: {theme}").format(theme=meeting.theme))
     if with_link and meeting.link:
@@ -95,10 +102,9 @@ def render(
             old=localtime.format_meeting_time(old, zone, locale),
             new=localtime.format_meeting_time(meeting.starts_at, zone, locale),
         )
-        return Outgoing(
-            text + "\n" + meeting_details(i18n, member, meeting),
-            rsvp_buttons(i18n, locale, meeting),
-        )
+        # "Now:" already says the new time: the details add only the theme and the link.
+        details = meeting_details(i18n, member, meeting, with_when=False)
+        return Outgoing(text + "\n" + details, rsvp_buttons(i18n, locale, meeting))
     if kind == ATTENDANCE:
         when = localtime.format_meeting_time(meeting.starts_at, zone, locale)
         text = t(
