@@ -8,7 +8,7 @@ import logging
 import shutil
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -30,7 +30,7 @@ from handlers.filters import TypedAnswer
 from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.memoirs import memoir_card, send_memoir_media, store_of
-from handlers.replies import show
+from handlers.replies import answer_once, show
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,13 @@ async def show_next(
     """The oldest pending memoir with its files, then the decision buttons."""
     memoir = await records.next_pending(session)
     if memoir is None:
-        await show(event, _("No memoirs are waiting for review."))
+        text = _("No memoirs are waiting for review.")
+        if isinstance(event, CallbackQuery) and event.from_user is not None:
+            # After a decision: its confirmation stays, and this comes below it.
+            await answer_once(event)
+            await bot.send_message(event.from_user.id, text)
+        else:
+            await show(event, text)
         return
     await show_memoir(event, memoir, session, app, bot)
 
@@ -122,8 +128,7 @@ async def show_memoir(
     chat_id = event.from_user.id  # type: ignore[union-attr]
     waiting = await records.count_pending(session)
     if isinstance(event, CallbackQuery):
-        with contextlib.suppress(TelegramBadRequest):  # already answered after a decision
-            await event.answer()
+        await answer_once(event)  # after a decision it was answered already
     await bot.send_message(chat_id, memoir_card(memoir))
     await send_memoir_media(bot, chat_id, store_of(app), memoir.media)
     await bot.send_message(

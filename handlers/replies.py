@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
 
 TELEGRAM_TEXT_LIMIT = 4096
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+# Ids of the pressed buttons this update has answered: Telegram takes one answer per press
+# and refuses a second ("query is too old"), so helpers that answer check here first.
+_answered: ContextVar[set[str] | None] = ContextVar("answered_callbacks", default=None)
+
+
+async def answer_once(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a pressed button, unless this update already did (a later reply is a message)."""
+    answered = _answered.get()
+    if answered is None:
+        answered = set()
+        _answered.set(answered)
+    if query.id in answered:
+        return
+    answered.add(query.id)
+    await query.answer(text, show_alert=alert)
 
 
 def clip(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
@@ -30,6 +51,6 @@ async def show(event: Message | CallbackQuery, text: str, markup: Markup = None)
                 await message.answer(text, reply_markup=markup)
         elif event.from_user:
             await event.bot.send_message(event.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
-        await event.answer()
+        await answer_once(event)
         return
     await event.answer(text, reply_markup=markup)

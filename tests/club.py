@@ -122,3 +122,7 @@ async def running_club(
         finally:
             await app.dp.stop_polling()
             await asyncio.wait_for(polling, timeout=10)
+        # Every test through the real bot also checks that each pressed button was answered
+        # exactly once: a second answer fails in Telegram ("query is too old").
+        refused = [r.params for r in fake.requests_for("answerCallbackQuery") if r.status != 200]
+        assert not refused, f"a callback query was answered twice: {refused}"

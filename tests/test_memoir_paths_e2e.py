@@ -88,3 +88,26 @@ async def test_a_file_too_big_for_the_bot_api_gets_a_clear_answer(club: Club) ->
     anna.send_text("The ice on the Sungari was thick that winter.")
     reply = await anna.expect_reply()
     assert "Text saved" in (reply.text or "")
+
+
+async def test_approving_the_last_memoir_keeps_the_confirmation_and_answers_once(
+    club: Club,
+) -> None:
+    admin = await _organiser(club)
+    async with club.app.ctx.session_factory() as session:
+        member = await session.scalar(select(Member))
+        assert member is not None
+        memoir = await records.create_draft(session, member, None)
+        await records.add_text(session, memoir, "Каток на реке")
+        memoir.title = "Каток"
+        await records.submit(session, memoir)
+        await session.commit()
+    await club.say(admin, "/review")
+    await admin.expect_replies(1)  # the buttons under the card
+    admin.press("✅ Approve")
+    await admin.expect_replies(3)  # the edit, the author's good news (the organiser wrote
+    # it), and the empty queue below
+    texts = [m.text or "" for m in admin.messages()]
+    approved = next(i for i, t in enumerate(texts) if t.startswith("Approved: “Каток”."))
+    assert texts.index("No memoirs are waiting for review.") > approved
+    # (the club fixture checks that every press was answered exactly once)
