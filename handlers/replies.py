@@ -15,6 +15,12 @@ def clip(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def then(text: str, more: str, locale: str) -> str:
+    """Two sentences in a row: a space between them, but none after Chinese '。' or before
+    a full-width bracket, as Chinese typography has it."""
+    return text + more if locale.startswith("zh") else f"{text} {more}"
+
+
 async def show(event: Message | CallbackQuery, text: str, markup: Markup = None) -> None:
     """Edit the message whose button was pressed, or send a new one for typed input."""
     text = clip(text)
