@@ -796,4 +796,5 @@ def warm_up() -> None:
     _country_index()
     _zones_by_folded_name()
     _curated_spellings()
+    _cities_by_zone()
     _tz_finder()
