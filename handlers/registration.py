@@ -109,7 +109,8 @@ def render_country(locale: str) -> tuple[str, InlineKeyboardMarkup]:
     builder.button(text=_("Another country"), callback_data=_cb("country", "other"))
     builder.button(text=_("📍 Share my location"), callback_data=_cb("country", "location"))
     _back_row(builder, "country")
-    builder.adjust(*([2] * ((len(places.CLUB_COUNTRIES) + 2) // 2)), 1, 1)
+    pairs, odd = divmod(len(places.CLUB_COUNTRIES) + 1, 2)  # the countries and "another"
+    builder.adjust(*([2] * pairs), *([1] * odd), 1, 1)
     text = _(
         "Which country do you live in? You may also type the name of your city, or share your location."
     )
@@ -133,7 +134,7 @@ def place_of_value(value: str) -> places.PlaceMatch | None:
 
 
 def place_choice_label(match: places.PlaceMatch, locale: str, now: datetime) -> str:
-    """'Москва, Россия (UTC+3)' / 'Moscow, USA (UTC−8)' / '莫斯科，俄罗斯（UTC+3）'."""
+    """'Москва, США (UTC−8)' / 'Moscow, Russia (UTC+3)' / '莫斯科，俄罗斯（UTC+3）'."""
     country = places.country_short_name(match.country, locale) if match.country else ""
     city = places.with_country(places.city_label(match, locale), country, locale)
     return places.with_offset(city, localtime.format_utc_offset(now, match.zone), locale)
@@ -176,7 +177,8 @@ def _render_zone_at(
         paging += 1
     builder.button(text=_("📍 Share my location"), callback_data=_cb("zone", "location"))
     _back_row(builder, "zone")
-    builder.adjust(*([2] * ((len(shown) + 1) // 2)), *([paging] if paging else []), 1, 1)
+    pairs, odd = divmod(len(shown), 2)
+    builder.adjust(*([2] * pairs), *([1] * odd), *([paging] if paging else []), 1, 1)
     if shown:
         text = _("Choose the city nearest to you, or type the name of your city.")
     else:
