@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from db.models import Member
+from sandbox.fake_api import FakeUser
 from tests.club import ADMIN_ID, Club
 
 HARBIN, SHANGHAI, VANCOUVER = 2037013, 1796236, 6173331
 
 
-async def _start(club: Club, user_id: int, language: str, name: str = "Test") -> object:
+async def _start(club: Club, user_id: int, language: str, name: str = "Test") -> FakeUser:
     user = club.user(user_id, language_code="en")
     await club.say(user, "/start")
     await club.press(user, language)
@@ -19,11 +20,12 @@ async def _start(club: Club, user_id: int, language: str, name: str = "Test") ->
     return user
 
 
-async def _finish(club: Club, user: object, yes: str, hours: str, agree: str) -> Member:
-    await club.press(user, yes)  # type: ignore[arg-type]
-    await club.press(user, hours)  # type: ignore[arg-type]
-    await club.press(user, agree)  # type: ignore[arg-type]
-    member = await club.member(user.id)  # type: ignore[attr-defined]
+async def _finish(club: Club, user: FakeUser, yes: str, hours: str, agree: str) -> Member:
+    """The local-time check, the hours and the consent, pressed in the member's language."""
+    await club.press(user, yes)
+    await club.press(user, hours)
+    await club.press(user, agree)
+    member = await club.member(user.id)
     assert member is not None and member.is_registered
     return member
 

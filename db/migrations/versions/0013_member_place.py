@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0012"  # the lead re-chains at merge (0010-0012 come from other branches)
 branch_labels = None
 depends_on = None
 
