@@ -26,6 +26,7 @@ class Registration:
     city: str | None
     hours_start: int
     hours_end: int
+    place_id: int | None = None  # geonames id of the city, when geonames knows it
 
 
 async def get_member(session: AsyncSession, telegram_id: int) -> Member | None:
@@ -53,6 +54,7 @@ async def save_registration(
     member.country = reg.country
     member.zone = reg.zone
     member.city = reg.city
+    member.place_id = reg.place_id
     member.hours_start = reg.hours_start
     member.hours_end = reg.hours_end
     member.consent_at = now
@@ -63,7 +65,17 @@ async def save_registration(
 
 
 async def update_member(session: AsyncSession, member: Member, **fields: object) -> Member:
-    allowed = {"locale", "name", "country", "zone", "city", "hours_start", "hours_end", "reminders"}
+    allowed = {
+        "locale",
+        "name",
+        "country",
+        "zone",
+        "city",
+        "place_id",
+        "hours_start",
+        "hours_end",
+        "reminders",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"not member settings: {sorted(unknown)}")

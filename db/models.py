@@ -40,6 +40,9 @@ class Member(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     zone: Mapped[str | None] = mapped_column(String(64))
     city: Mapped[str | None] = mapped_column(String(128))
+    # The geonames id of the member's city, named in each reader's language; `city` is the
+    # fallback for older rows and for places geonames does not know.
+    place_id: Mapped[int | None] = mapped_column(Integer)
     # Minutes since local midnight; end < start means the window crosses midnight.
     hours_start: Mapped[int] = mapped_column(Integer, default=DEFAULT_HOURS_START)
     hours_end: Mapped[int] = mapped_column(Integer, default=DEFAULT_HOURS_END)

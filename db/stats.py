@@ -27,6 +27,8 @@ class MemberRow:
     city: str | None
     zone: str | None
     reachable: bool
+    place_id: int | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,9 @@ async def member_page(
     pages = max(1, -(-total // per_page))
     page = min(max(page, 0), pages - 1)
     query = (
-        select(Member.name, Member.city, Member.zone, Member.reachable)
+        select(
+            Member.name, Member.city, Member.zone, Member.reachable, Member.place_id, Member.country
+        )
         .where(_registered)
         .order_by(func.lower(Member.name), Member.id)
         .offset(page * per_page)

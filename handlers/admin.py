@@ -43,8 +43,9 @@ from handlers.commands import publish_organiser_menu
 from handlers.filters import Forwarded
 from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
-from handlers.replies import TELEGRAM_TEXT_LIMIT, clip, show
+from handlers.replies import TELEGRAM_TEXT_LIMIT, clip, show, then
 from scheduling.geo import localtime, places
+from scheduling.geo.stored_place import place_label
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,11 @@ class MembersPageCb(CallbackData, prefix="mbrs"):
 
 def _member_line(row: MemberRow, now: datetime, locale: str) -> str:
     # The offset is today's, so an organiser sees whose clocks changed (DST).
-    place = row.city or (places.zone_label(row.zone, locale) if row.zone else "—")
+    place = (
+        place_label(row.place_id, row.city, row.zone, locale, row.country)
+        if row.zone or row.city
+        else "—"
+    )
     offset = localtime.format_utc_offset(now, row.zone) if row.zone else "—"
     return f"{row.name or '—'} · {place} · {offset}"
 
@@ -164,13 +169,13 @@ async def cmd_stats(
     await message.answer(clip("\n".join(lines)))
 
 
-def _organiser_line(telegram_id: int, member: Member | None, from_config: bool) -> str:
+def _organiser_line(telegram_id: int, member: Member | None, from_config: bool, locale: str) -> str:
     if member and member.name:
         who = _("{name}, Telegram id {id}").format(name=member.name, id=telegram_id)
     else:
         who = _("Telegram id {id} (not registered in the bot)").format(id=telegram_id)
-    mark = " " + _("(from ADMIN_IDS, permanent)") if from_config else ""
-    return f"• {who}{mark}"
+    line = f"• {who}"
+    return then(line, _("(from ADMIN_IDS, permanent)"), locale) if from_config else line
 
 
 @router.message(Command("admins"))
@@ -194,6 +199,7 @@ async def cmd_admins(
                     telegram_id,
                     await get_member(session, telegram_id),
                     telegram_id in settings.admin_ids,
+                    i18n.current_locale,
                 )
             )
         lines.append("")

@@ -34,6 +34,7 @@ from db.members import member_and_role, remember_locale
 from db.unit_of_work import commit, has_pending_work, rollback
 from ground.i18n import resolve_locale
 from ground.metrics import UPDATES
+from handlers.replies import new_update
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +296,7 @@ class UpdateContext(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         UPDATES.inc()
+        new_update()
         if not is_private_or_chatless(event) or is_placeholder(event):
             return None
         user: User | None = data.get("event_from_user")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
@@ -24,9 +25,16 @@ from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
 from handlers.gates import REGISTERED
 from handlers.keyboards import Keyboard
 from handlers.profile_view import LANGUAGE_NAMES, profile_text, show_settings
-from handlers.registration import start_edit
-from handlers.replies import show
+from handlers.registration import (
+    offset_without_zone,
+    place_choice_label,
+    place_of_value,
+    place_value,
+    start_edit,
+)
+from handlers.replies import show, then
 from scheduling.geo import localtime, places
+from scheduling.geo.stored_place import place_label
 from scheduling.meetings.lifecycle import set_member_reminders
 from scheduling.meetings.reminder_offsets import DEFAULT_OFFSETS
 from scheduling.planning.store import toggle_unavailable_days, unavailable_days_from
@@ -117,6 +125,12 @@ async def cmd_name(
     await message.answer(_("Name saved: {name}.").format(name=name))
 
 
+class TzCb(CallbackData, prefix="tz"):
+    """/tz: the member picks one of several places of the typed name ('p2037013', a zone)."""
+
+    place: str
+
+
 @router.message(Command("tz"), flags=REGISTERED)
 async def cmd_tz(
     message: Message,
@@ -133,8 +147,17 @@ async def cmd_tz(
             )
         )
         return
+    try:
+        fixed = places.fixed_offset_zone(query[:40])
+    except places.OffsetNotAZone:
+        await message.answer(offset_without_zone(query[:40]))
+        return
+    if fixed is not None:
+        await update_member(session, member, zone=fixed, city=None, place_id=None)
+        await commit(session)
+        await message.answer(zone_saved_text(member, clock))
+        return
     matches = places.resolve_city(query[:200], member.country)
-    zones = {m.zone for m in matches}
     if not matches:
         await message.answer(
             _(
@@ -142,28 +165,63 @@ async def cmd_tz(
             ).format(text=query[:100])
         )
         return
-    if len(zones) > 1:
-        options = "\n".join(
-            f"• {places.city_label(m, member.locale)}, {places.country_name(m.country, member.locale) if m.country else ''}: /tz {m.zone}"
-            for m in matches
-        )
+    if len(matches) > 1:
+        builder = Keyboard()
+        now = clock.now()
+        for match in matches:
+            label = place_choice_label(match, member.locale, now)
+            builder.button(text=label, callback_data=TzCb(place=place_value(match)))
+        builder.adjust(1)
         await message.answer(
-            _("I found several places with that name. Which one is yours?") + "\n" + options
+            _("I found several places with that name. Which one is yours?"),
+            reply_markup=builder.as_markup(),
         )
         return
-    match = matches[0]
-    city = places.city_label(match, member.locale)
+    await _save_place(session, member, matches[0])
+    await message.answer(zone_saved_text(member, clock))
+
+
+@router.callback_query(TzCb.filter(), flags=REGISTERED)
+async def on_tz_choice(
+    query: CallbackQuery,
+    callback_data: TzCb,
+    member: Member,
+    session: AsyncSession,
+    clock: Clock,
+) -> None:
+    match = place_of_value(callback_data.place)
+    if match is None:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await _save_place(session, member, match)
+    await show(query, zone_saved_text(member, clock))
+
+
+async def _save_place(session: AsyncSession, member: Member, match: places.PlaceMatch) -> None:
+    """The member now lives at `match`; committed before they are told so."""
+    city = places.city_label(match, member.locale) if match.geonameid is not None else None
     await update_member(
-        session, member, zone=match.zone, city=city, country=match.country or member.country
+        session,
+        member,
+        zone=match.zone,
+        city=city,
+        place_id=match.geonameid,
+        country=match.country or member.country,
     )
     await commit(session)
+
+
+def zone_saved_text(member: Member, clock: Clock) -> str:
     now = clock.now()
-    await message.answer(
-        _("Time zone saved: {place} ({offset}). Your local time is now {clock}.").format(
-            place=city,
-            offset=localtime.format_utc_offset(now, match.zone),
-            clock=localtime.format_clock_now(now, match.zone, member.locale),
-        )
+    zone = member.zone or "UTC"
+    local_clock = localtime.format_clock_now(now, zone, member.locale)
+    if places.is_fixed_zone(zone):
+        return _(
+            "Time zone saved: {offset}, a fixed offset: the clock does not change for daylight saving. Your local time is now {clock}."
+        ).format(offset=places.zone_label(zone, member.locale), clock=local_clock)
+    place = place_label(member.place_id, member.city, zone, member.locale, member.country)
+    return _("Time zone saved: {place} ({offset}). Your local time is now {clock}.").format(
+        place=place, offset=localtime.format_utc_offset(now, zone), clock=local_clock
     )
 
 
@@ -182,7 +240,7 @@ async def cmd_hours(
     await commit(session)
     text = _("Hours saved: {hours}.").format(hours=localtime.format_hours(start, end))
     if end < start:
-        text += " " + _("(This window crosses midnight.)")
+        text = then(text, _("(This window crosses midnight.)"), member.locale)
     await message.answer(text)
 
 

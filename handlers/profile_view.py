@@ -11,6 +11,7 @@ from handlers.callbacks import SettingsCb
 from handlers.keyboards import Keyboard
 from handlers.replies import show
 from scheduling.geo import localtime, places
+from scheduling.geo.stored_place import place_label
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English", "zh": "中文"}
 
@@ -19,15 +20,12 @@ def profile_text(member: Member, clock: Clock) -> str:
     """What we store about the member, in their language and local time."""
     now = clock.now()
     zone = member.zone or "UTC"
-    place = member.city or places.zone_label(zone, member.locale)
     country = places.country_name(member.country, member.locale) if member.country else "—"
     lines = [
         _("Name: {name}").format(name=member.name),
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(member.locale, member.locale)),
         _("Country: {country}").format(country=country),
-        _("Place: {place} ({offset})").format(
-            place=place, offset=localtime.format_utc_offset(now, zone)
-        ),
+        place_line(member, clock),
         _("Your local time now: {clock}").format(
             clock=localtime.format_clock_now(now, zone, member.locale)
         ),
@@ -36,6 +34,18 @@ def profile_text(member: Member, clock: Clock) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def place_line(member: Member, clock: Clock) -> str:
+    """'Place: Harbin (UTC+8)' in the member's language, whatever language they typed it in."""
+    zone = member.zone or "UTC"
+    offset = localtime.format_utc_offset(clock.now(), zone)
+    if places.is_fixed_zone(zone):
+        return _("Time zone: {offset}, a fixed offset (no daylight-saving changes)").format(
+            offset=places.zone_label(zone, member.locale)
+        )
+    place = place_label(member.place_id, member.city, zone, member.locale, member.country)
+    return _("Place: {place} ({offset})").format(place=place, offset=offset)
 
 
 def settings_markup() -> InlineKeyboardMarkup:

@@ -44,7 +44,7 @@ router = Router(name="registration")
 LANGUAGE_BUTTONS = (("ru", "Русский"), ("en", "English"), ("zh", "中文"))
 HOUR_PRESETS = ((9, 21), (10, 18), (8, 22), (12, 20), (10, 22), (7, 23))
 MAX_NAME_LENGTH = 64
-MAX_ZONE_BUTTONS = 14
+MORE_PER_PAGE = 12  # places on each "more" page of the city buttons
 
 
 class Reg(StatesGroup):
@@ -104,31 +104,82 @@ def render_name(profile_name: str | None) -> tuple[str, InlineKeyboardMarkup]:
 def render_country(locale: str) -> tuple[str, InlineKeyboardMarkup]:
     builder = Keyboard()
     for code in places.CLUB_COUNTRIES:
-        builder.button(text=places.country_name(code, locale), callback_data=_cb("country", code))
+        label = places.country_short_name(code, locale)
+        builder.button(text=label, callback_data=_cb("country", code))
     builder.button(text=_("Another country"), callback_data=_cb("country", "other"))
+    builder.button(text=_("📍 Share my location"), callback_data=_cb("country", "location"))
     _back_row(builder, "country")
-    builder.adjust(2)
-    return _("Which country do you live in?"), builder.as_markup()
+    pairs, odd = divmod(len(places.CLUB_COUNTRIES) + 1, 2)  # the countries and "another"
+    builder.adjust(*([2] * pairs), *([1] * odd), 1, 1)
+    text = _(
+        "Which country do you live in? You may also type the name of your city, or share your location."
+    )
+    return text, builder.as_markup()
 
 
-def render_zone(country: str | None, locale: str, clock: Clock) -> tuple[str, InlineKeyboardMarkup]:
+def place_value(match: places.PlaceMatch) -> str:
+    """A place as a button's value: 'p2037013' (a geonames id), or a bare zone name."""
+    return f"p{match.geonameid}" if match.geonameid is not None else match.zone
+
+
+def place_of_value(value: str) -> places.PlaceMatch | None:
+    """The place a button's value names; None for a stale or forged value."""
+    if value.startswith("p") and value[1:].isdigit():
+        return places.place_by_id(int(value[1:]))
+    if places.is_valid_zone(value) and not places.is_fixed_zone(value):
+        return places.PlaceMatch(
+            places.zone_label(value, "en"), places.zone_country(value), value, 0
+        )
+    return None
+
+
+def place_choice_label(match: places.PlaceMatch, locale: str, now: datetime) -> str:
+    """'Москва, США (UTC−8)' / 'Moscow, Russia (UTC+3)' / '莫斯科，俄罗斯（UTC+3）'."""
+    country = places.country_short_name(match.country, locale) if match.country else ""
+    city = places.with_country(places.city_label(match, locale), country, locale)
+    return places.with_offset(city, localtime.format_utc_offset(now, match.zone), locale)
+
+
+def render_zone(
+    country: str | None, locale: str, clock: Clock, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
     # The labels show each zone's UTC offset now; offsets change on a whole minute at most.
-    return _render_zone_at(country, locale, clock.now().replace(second=0, microsecond=0))
+    return _render_zone_at(country, locale, clock.now().replace(second=0, microsecond=0), page)
+
+
+def _zone_pages(country: str, now: datetime) -> list[list[places.PlaceMatch]]:
+    """The city buttons page by page: where the club's members live, then every other zone."""
+    featured = places.featured_places(country, now)
+    more = places.more_places(country, now)
+    pages = [featured] if featured else []
+    pages += [more[i : i + MORE_PER_PAGE] for i in range(0, len(more), MORE_PER_PAGE)]
+    return pages
 
 
 @cached_per_locale()
 def _render_zone_at(
-    country: str | None, locale: str, now: datetime
+    country: str | None, locale: str, now: datetime, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     builder = Keyboard()
-    zones = places.country_zones(country)[:MAX_ZONE_BUTTONS] if country else []
-    for zone in zones:
-        label = places.zone_label_with_offset(zone, locale, now)
-        builder.button(text=label, callback_data=_cb("zone", zone))
+    pages = _zone_pages(country, now) if country else []
+    page = min(max(page, 0), len(pages) - 1) if pages else 0
+    shown = pages[page] if pages else []
+    for match in shown:
+        offset = localtime.format_utc_offset(now, match.zone)
+        label = places.with_offset(places.place_name(match, locale), offset, locale)
+        builder.button(text=label, callback_data=_cb("zone", place_value(match)))
+    paging = 0
+    if page > 0:
+        builder.button(text=_("◀ Main cities"), callback_data=_cb("zone", "more0"))
+        paging += 1
+    if page + 1 < len(pages):
+        builder.button(text=_("More places ▶"), callback_data=_cb("zone", f"more{page + 1}"))
+        paging += 1
     builder.button(text=_("📍 Share my location"), callback_data=_cb("zone", "location"))
     _back_row(builder, "zone")
-    builder.adjust(*([2] * ((len(zones) + 1) // 2)), 1, 1)
-    if zones:
+    pairs, odd = divmod(len(shown), 2)
+    builder.adjust(*([2] * pairs), *([1] * odd), *([paging] if paging else []), 1, 1)
+    if shown:
         text = _("Choose the city nearest to you, or type the name of your city.")
     else:
         text = _("Please type the name of your city, or share your location.")
@@ -141,10 +192,8 @@ def render_zone_choices(
     builder = Keyboard()
     now = clock.now()
     for match in matches:
-        country = places.country_name(match.country, locale) if match.country else ""
-        city = places.city_label(match, locale)
-        offset = localtime.format_utc_offset(now, match.zone)
-        builder.button(text=f"{city}, {country} ({offset})", callback_data=_cb("zone", match.zone))
+        label = place_choice_label(match, locale, now)
+        builder.button(text=label, callback_data=_cb("zone", place_value(match)))
     _back_row(builder, "confirm")
     builder.adjust(1)
     return _("I found several places with that name. Which one is yours?"), builder.as_markup()
@@ -158,14 +207,16 @@ def render_confirm(
     builder.button(text=_("Yes, that's right"), callback_data=_cb("confirm", "yes"))
     builder.button(text=_("No, change it"), callback_data=_cb("confirm", "back"))
     builder.adjust(1)
+    local_clock = localtime.format_clock_now(now, zone, locale)
+    if places.is_fixed_zone(zone):
+        text = _(
+            "Your time zone: {offset}, a fixed offset (no daylight-saving changes).\nYour local time is now {clock}. Is that right?"
+        ).format(offset=places.zone_label(zone, locale), clock=local_clock)
+        return text, builder.as_markup()
     place = city or places.zone_label(zone, locale)
     text = _(
         "Your place: {place} ({offset}).\nYour local time is now {clock}. Is that right?"
-    ).format(
-        place=place,
-        offset=localtime.format_utc_offset(now, zone),
-        clock=localtime.format_clock_now(now, zone, locale),
-    )
+    ).format(place=place, offset=localtime.format_utc_offset(now, zone), clock=local_clock)
     return text, builder.as_markup()
 
 
@@ -253,6 +304,7 @@ async def start_edit(
         country=member.country,
         zone=member.zone,
         city=member.city,
+        place_id=member.place_id,
     )
     await goto(step, event, state, clock)
 
@@ -387,12 +439,22 @@ async def on_country_button(
         _back_row(builder, "zone")  # back from here shows the country buttons again
         await show(query, _("Please type the name of your country."), builder.as_markup())
         return
+    if callback_data.value == "location":
+        await _ask_for_location(query, state)
+        return
     await _accept_country(query, callback_data.value, state, clock)
 
 
 @router.message(StateFilter(Reg.country), TypedAnswer())
 async def on_country_text(message: Message, state: FSMContext, clock: Clock) -> None:
-    found = places.resolve_country(message.text or "")
+    text = (message.text or "").strip()
+    if text == _("« Back"):  # the reply keyboard of "share my location"
+        await message.answer(
+            _("Back to the list of countries."), reply_markup=ReplyKeyboardRemove()
+        )
+        await goto("country", message, state, clock)
+        return
+    found = places.resolve_country(text)
     if len(found) == 1:
         await _accept_country(message, found[0], state, clock)
         return
@@ -409,8 +471,13 @@ async def on_country_text(message: Message, state: FSMContext, clock: Clock) -> 
             _("Which of these countries do you mean?"), reply_markup=builder.as_markup()
         )
         return
+    # Not a country: many answer with their city straight away ('哈尔滨'), which is fine.
+    if await _accept_typed_place(message, text, state, clock):
+        return
     await message.answer(
-        _("I don't know that country. Please check the spelling, or choose from the buttons.")
+        _(
+            "I know no country or city of that name. Please check the spelling, or choose from the buttons."
+        )
     )
     await goto("country", message, state, clock)
 
@@ -426,52 +493,75 @@ async def _accept_country(
             _("I don't know that country. Please check the spelling, or choose from the buttons."),
         )
         return
-    if len(zones) == 1:
-        # One zone: nothing to ask, go straight to the local-time check.
-        data = await state.update_data(country=code, zone=zones[0], city=None)
+    if len(zones) == 1 and not places.featured_places(code):
+        # One zone and no city to offer: nothing to ask, go straight to the local-time check.
+        data = await state.update_data(country=code, zone=zones[0], city=None, place_id=None)
         await goto("confirm", event, state, clock, data)
         return
-    data = await state.update_data(country=code, zone=None, city=None)
+    data = await state.update_data(country=code, zone=None, city=None, place_id=None)
     await goto("zone", event, state, clock, data)
 
 
 # ---------------------------------------------------------------- zone: button, city, location
 
 
+def _chosen(match: places.PlaceMatch, label: str | None, country: str | None) -> dict[str, Any]:
+    """What the dialogue keeps of a chosen place: its zone, geonames id, name and country."""
+    return {
+        "zone": match.zone,
+        "place_id": match.geonameid,
+        "city": label if match.geonameid is not None else None,
+        "country": match.country or country,
+        "pending": None,
+    }
+
+
+async def _ask_for_location(query: CallbackQuery, state: FSMContext) -> None:
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=_("📍 Send location"), request_location=True)],
+            [KeyboardButton(text=_("« Back"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _(
+                "Press the button below to share your location. Only your time zone is kept, not the location."
+            ),
+            reply_markup=keyboard,
+        )
+
+
 @router.callback_query(StateFilter(Reg.zone), RegCb.filter(F.step == "zone"))
 async def on_zone_button(
     query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
 ) -> None:
-    if callback_data.value == "location":
-        keyboard = ReplyKeyboardMarkup(
-            keyboard=[
-                [KeyboardButton(text=_("📍 Send location"), request_location=True)],
-                [KeyboardButton(text=_("« Back"))],
-            ],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.answer(
-                _(
-                    "Press the button below to share your location. Only your time zone is kept, not the location."
-                ),
-                reply_markup=keyboard,
-            )
-        await state.set_state(Reg.zone)
+    value = callback_data.value
+    if value == "location":
+        await _ask_for_location(query, state)
         return
-    if not places.is_valid_zone(callback_data.value):
+    data = await state.get_data()
+    locale = data.get("locale", "ru")
+    if value.startswith("more") and value[4:].isdigit():
+        await show(query, *render_zone(data.get("country"), locale, clock, int(value[4:])))
+        return
+    match = place_of_value(value)
+    if match is None:
         await query.answer(_("This button is no longer active."), show_alert=True)
         return
-    data = await state.update_data(zone=callback_data.value, city=None)
+    label = places.place_name(match, locale)
+    data = await state.update_data(**_chosen(match, label, data.get("country")))
     await goto("confirm", query, state, clock, data)
 
 
-@router.message(StateFilter(Reg.zone, Reg.confirm), SharedLocation())
+@router.message(StateFilter(Reg.country, Reg.zone, Reg.confirm), SharedLocation())
 async def on_zone_location(message: Message, state: FSMContext, clock: Clock) -> None:
     assert message.location is not None
-    zone = places.zone_for_location(message.location.latitude, message.location.longitude)
+    latitude, longitude = message.location.latitude, message.location.longitude
+    zone = places.zone_for_location(latitude, longitude)
     if zone is None:
         await message.answer(
             _(
@@ -481,7 +571,15 @@ async def on_zone_location(message: Message, state: FSMContext, clock: Clock) ->
         )
         return
     await message.answer(_("Thank you!"), reply_markup=ReplyKeyboardRemove())
-    await state.update_data(zone=zone, city=None)
+    data = await state.get_data()
+    # The member is told the city they live in or next to, not the city naming the zone.
+    nearest = places.nearest_place(latitude, longitude, zone)
+    if nearest is not None:
+        label = places.place_name(nearest, data.get("locale", "ru"))
+        await state.update_data(**_chosen(nearest, label, data.get("country")))
+    else:
+        country = places.zone_country(zone) or data.get("country")
+        await state.update_data(zone=zone, city=None, place_id=None, country=country)
     await goto("confirm", message, state, clock)
 
 
@@ -493,31 +591,52 @@ async def on_zone_text(message: Message, state: FSMContext, clock: Clock) -> Non
         await message.answer(_("Back to the list of cities."), reply_markup=ReplyKeyboardRemove())
         await goto("zone", message, state, clock)
         return
+    if await _accept_typed_place(message, text, state, clock):
+        return
+    await message.answer(
+        _(
+            "I couldn't find “{text}”. Please check the spelling, try a larger city nearby, or share your location."
+        ).format(text=text[:100])
+    )
+
+
+async def _accept_typed_place(message: Message, text: str, state: FSMContext, clock: Clock) -> bool:
+    """A typed city, IANA zone or UTC offset: confirm it, or offer the places it may mean.
+
+    False when the text names nothing known (the caller says so in its own words).
+    """
     data = await state.get_data()
     locale = data.get("locale", "ru")
+    try:
+        fixed = places.fixed_offset_zone(text[:40])
+    except places.OffsetNotAZone:
+        await message.answer(offset_without_zone(text[:40]))
+        return True
+    if fixed is not None:
+        await state.update_data(zone=fixed, city=None, place_id=None, pending=None)
+        await goto("confirm", message, state, clock)
+        return True
     matches = places.resolve_city(text[:200], data.get("country"))
     if not matches:
-        await message.answer(
-            _(
-                "I couldn't find “{text}”. Please check the spelling, try a larger city nearby, or share your location."
-            ).format(text=text[:100])
-        )
-        return
+        return False
     if len(matches) == 1:
         match = matches[0]
         await state.update_data(
-            zone=match.zone,
-            city=places.city_label(match, locale),
-            country=data.get("country") or match.country,
+            **_chosen(match, places.city_label(match, locale), data.get("country"))
         )
         await goto("confirm", message, state, clock)
-        return
-    await state.update_data(
-        pending_matches=[(m.zone, places.city_label(m, locale), m.country) for m in matches]
-    )
+        return True
+    await state.update_data(pending={place_value(m): places.city_label(m, locale) for m in matches})
     await state.set_state(Reg.confirm)
     text_out, markup = render_zone_choices(matches, locale, clock)
     await message.answer(text_out, reply_markup=markup)
+    return True
+
+
+def offset_without_zone(text: str) -> str:
+    return _(
+        "No time zone keeps the offset {offset} all year. Please name your city instead, for example: Kolkata."
+    ).format(offset=text)
 
 
 @router.callback_query(StateFilter(Reg.confirm), RegCb.filter(F.step == "confirm"))
@@ -541,17 +660,11 @@ async def on_confirm(
         clock,
         zone=data["zone"],
         city=data.get("city"),
+        place_id=data.get("place_id"),
         country=data.get("country"),
     ):
         return
     await goto("hours", query, state, clock, data)
-
-
-def _pick_pending(data: dict[str, Any], zone: str) -> dict[str, Any]:
-    for pending_zone, city, country in data.get("pending_matches") or []:
-        if pending_zone == zone:
-            return {"zone": zone, "city": city, "country": data.get("country") or country}
-    return {"zone": zone, "city": None}
 
 
 @router.callback_query(StateFilter(Reg.confirm), RegCb.filter(F.step == "zone"))
@@ -559,7 +672,13 @@ async def on_zone_choice(
     query: CallbackQuery, callback_data: RegCb, state: FSMContext, clock: Clock
 ) -> None:
     data = await state.get_data()
-    await state.update_data(**_pick_pending(data, callback_data.value), pending_matches=None)
+    match = place_of_value(callback_data.value)
+    if match is None:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    pending = data.get("pending") or {}
+    label = pending.get(callback_data.value) or places.place_name(match, data.get("locale", "ru"))
+    await state.update_data(**_chosen(match, label, data.get("country")))
     await goto("confirm", query, state, clock)
 
 
@@ -642,6 +761,7 @@ async def on_consent(
         country=data.get("country"),
         zone=data["zone"],
         city=data.get("city"),
+        place_id=data.get("place_id"),
         hours_start=int(data.get("hours_start", DEFAULT_HOURS_START)),
         hours_end=int(data.get("hours_end", DEFAULT_HOURS_END)),
     )

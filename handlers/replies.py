@@ -17,6 +17,11 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardRemove | None
 _answered: ContextVar[set[str] | None] = ContextVar("answered_callbacks", default=None)
 
 
+def new_update() -> None:
+    """Forget the answers of the previous update (the update middleware calls this)."""
+    _answered.set(None)
+
+
 async def answer_once(
     query: CallbackQuery, text: str | None = None, *, alert: bool = False
 ) -> None:
@@ -34,6 +39,12 @@ async def answer_once(
 def clip(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
     """Telegram refuses texts over 4096 characters; never echo a huge input back whole."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def then(text: str, more: str, locale: str) -> str:
+    """Two sentences in a row: a space between them, but none after Chinese '。' or before
+    a full-width bracket, as Chinese typography has it."""
+    return text + more if locale.startswith("zh") else f"{text} {more}"
 
 
 async def show(event: Message | CallbackQuery, text: str, markup: Markup = None) -> None:

@@ -1,20 +1,34 @@
+import re
 from datetime import UTC, datetime
 
 import pytest
 
+from scheduling.geo import club_places
 from scheduling.geo.localtime import get_zone
 from scheduling.geo.places import (
     CLUB_COUNTRIES,
+    FEATURED_PLACES,
     MAX_MATCHES,
+    OffsetNotAZone,
     PlaceMatch,
     canonical_zone,
     city_label,
     country_name,
+    country_short_name,
     country_zones,
     distinct_zones,
+    featured_places,
+    fixed_offset_zone,
+    is_fixed_zone,
     is_valid_zone,
+    more_places,
+    nearest_place,
+    place_by_id,
+    place_name,
     resolve_city,
     resolve_country,
+    with_country,
+    with_offset,
     zone_country,
     zone_for_location,
     zone_label,
@@ -70,13 +84,28 @@ def test_resolve_city_is_case_and_yo_insensitive() -> None:
 
 
 def test_ambiguous_city_offers_each_zone_once() -> None:
-    matches = resolve_city("Sydney")
-    zones = [m.zone for m in matches]
-    assert zones[:2] == ["Australia/Sydney", "America/Glace_Bay"]  # biggest first
-    assert len(zones) == len(set(zones))
+    vancouver = [m.zone for m in resolve_city("Vancouver")]
+    assert vancouver == ["America/Vancouver", "America/Los_Angeles"]  # biggest first
+    springfield = [m.zone for m in resolve_city("Springfield")]
+    assert len(springfield) == len(set(springfield)) > 1
 
     portland = [m.zone for m in resolve_city("Portland")]
     assert portland[:2] == ["America/Los_Angeles", "America/New_York"]
+
+
+def test_places_far_smaller_than_the_best_are_not_offered() -> None:
+    # Sydney, Nova Scotia has a fiftieth of Sydney's people: not offered to a stranger...
+    assert [m.zone for m in resolve_city("Sydney")] == ["Australia/Sydney"]
+    # ...nor Los Angeles in Spain and Chile to a member in Russia.
+    assert [(m.country, m.zone) for m in resolve_city("los angeles", "RU")] == [
+        ("US", "America/Los_Angeles")
+    ]
+
+
+def test_own_country_weighs_but_does_not_outrank_a_capital() -> None:
+    """A member in the USA typing «Москва» means Moscow first, Moscow, Idaho second."""
+    assert [m.country for m in resolve_city("Москва", "US")] == ["RU", "US"]
+    assert [m.country for m in resolve_city("Moscow")] == ["RU"]
 
 
 def test_member_country_ranks_first() -> None:
@@ -119,7 +148,7 @@ def test_distinct_zones_keeps_first_per_zone() -> None:
     [
         ("Harbin", "Харбин", "Harbin", "哈尔滨"),
         ("哈尔滨", "Харбин", "Harbin", "哈尔滨"),
-        ("New York", "Нью-Йорк", "New York City", "纽约"),  # zone's own city: CLDR names
+        ("New York", "Нью-Йорк", "New York", "纽约"),  # the club's table
         ("Saint Petersburg", "Санкт-Петербург", "Saint Petersburg", "圣彼得堡"),
         ("Sydney", "Сидней", "Sydney", "悉尼"),
         ("Berlin", "Берлин", "Berlin", "柏林"),
@@ -261,3 +290,141 @@ def test_zone_for_location() -> None:
 @pytest.mark.parametrize(("lat", "lon"), [(0.0, -30.0), (-40.0, -140.0), (0.0, 0.0)])
 def test_zone_for_location_at_sea_is_none(lat: float, lon: float) -> None:
     assert zone_for_location(lat, lon) is None
+
+
+# --- UTC offsets -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("UTC", "Etc/UTC"),
+        ("gmt", "Etc/UTC"),
+        ("UTC+0", "Etc/UTC"),
+        ("UTC+3", "Etc/GMT-3"),  # IANA's sign is inverted: three hours ahead is GMT-3
+        ("utc +3", "Etc/GMT-3"),
+        ("GMT-5", "Etc/GMT+5"),
+        ("UTC−8", "Etc/GMT+8"),  # the typographic minus
+        ("UTC+05:00", "Etc/GMT-5"),
+        ("UTC+14", "Etc/GMT-14"),
+        ("Etc/GMT-3", "Etc/GMT-3"),
+        ("etc/utc", "Etc/UTC"),
+    ],
+)
+def test_fixed_offsets_become_etc_zones(typed: str, zone: str) -> None:
+    assert fixed_offset_zone(typed) == zone
+    assert is_fixed_zone(zone) and is_valid_zone(zone)
+
+
+def test_fixed_offset_zone_keeps_the_offset_as_typed() -> None:
+    assert JANUARY.astimezone(get_zone(fixed_offset_zone("UTC+3"))).utcoffset().seconds == 3 * 3600
+    assert fixed_offset_zone("Harbin") is None
+    assert fixed_offset_zone("Europe/Berlin") is None
+
+
+@pytest.mark.parametrize("typed", ["UTC+5:30", "UTC+15", "GMT-13"])
+def test_offsets_no_zone_keeps_are_refused(typed: str) -> None:
+    with pytest.raises(OffsetNotAZone):
+        fixed_offset_zone(typed)
+
+
+def test_fixed_zones_are_named_by_their_offset() -> None:
+    assert zone_label("Etc/GMT-3", "ru") == "UTC+3"  # not Babel's «GMT-3»
+    assert zone_label("Etc/GMT+5", "zh") == "UTC−5"
+    assert zone_label("Etc/UTC", "en") == "UTC"
+    assert zone_label_with_offset("Etc/GMT-3", "en", JANUARY) == "UTC+3"
+
+
+# --- typography ------------------------------------------------------------------------------
+
+
+def test_chinese_labels_use_full_width_brackets_and_commas() -> None:
+    assert zone_label_with_offset("Australia/Sydney", "zh", JANUARY) == "悉尼（UTC+11）"
+    assert with_offset("哈尔滨", "UTC+8", "zh") == "哈尔滨（UTC+8）"
+    assert with_country("莫斯科", "俄罗斯", "zh") == "莫斯科，俄罗斯"
+    assert with_country("Москва", "Россия", "ru") == "Москва, Россия"
+
+
+def test_country_buttons_use_short_names() -> None:
+    assert country_short_name("US", "ru") == "США"
+    assert country_short_name("US", "en") == "United States"
+    assert country_short_name("CN", "zh") == "中国"
+
+
+# --- the club's places -----------------------------------------------------------------------
+
+
+def test_every_club_place_is_known_to_geonames_with_names_in_each_script() -> None:
+    table = club_places.club_places()
+    assert len(table) > 40
+    for entry in table:
+        match = place_by_id(entry.geonameid)
+        assert match is not None, entry
+        assert match.country == entry.country, entry
+        assert re.fullmatch(r"[A-Za-z .\-']+", entry.names["en"]), entry
+        assert re.fullmatch(r"[А-Яа-яЁё\-]+", entry.names["ru"]), entry
+        assert re.fullmatch(r"[\u4e00-\u9fff]+", entry.names["zh"]), entry
+        entry.names["zh"].encode("gb2312")  # Simplified characters only
+
+
+@pytest.mark.parametrize(
+    ("typed", "ru", "zh"),
+    [
+        ("Beijing", "Пекин", "北京"),  # geonames guesses «Пекинг»
+        ("Blagoveshchensk", "Благовещенск", "布拉戈维申斯克"),
+        ("Seattle", "Сиэтл", "西雅图"),  # geonames has only «西雅圖»
+        ("Hamburg", "Гамбург", "汉堡"),
+        ("Khabarovsk", "Хабаровск", "哈巴罗夫斯克"),
+        ("Irkutsk", "Иркутск", "伊尔库茨克"),
+    ],
+)
+def test_club_places_have_their_conventional_names(typed: str, ru: str, zh: str) -> None:
+    match = resolve_city(typed)[0]
+    assert (place_name(match, "ru"), place_name(match, "zh")) == (ru, zh)
+
+
+@pytest.mark.parametrize(("typed", "name"), [("西雅图", "Seattle"), ("伊尔库茨克", "Irkutsk")])
+def test_the_tables_spellings_are_recognised_when_typed(typed: str, name: str) -> None:
+    assert resolve_city(typed)[0].name == name
+
+
+def test_featured_places_are_where_the_club_lives() -> None:
+    russia = [m.name for m in featured_places("RU", JANUARY)]
+    assert {"Moscow", "Saint Petersburg", "Novosibirsk", "Irkutsk", "Khabarovsk"} <= set(russia)
+    assert "Vladivostok" in russia
+    usa = [m.name for m in featured_places("US", JANUARY)]
+    assert {"New York City", "Los Angeles", "San Francisco", "Chicago"} <= set(usa)
+    assert "Adak" not in usa
+    china = [m.name for m in featured_places("CN", JANUARY)]
+    assert china[china.index("Harbin") :][:4] == ["Harbin", "Shanghai", "Beijing", "Dalian"]
+    for featured in (russia, usa, china):
+        assert len(featured) <= FEATURED_PLACES
+
+
+@pytest.mark.parametrize("country", ["RU", "US", "AU", "CN", "IL"])
+def test_more_places_cover_every_other_zone_west_to_east(country: str) -> None:
+    first = featured_places(country, JANUARY)
+    more = more_places(country, JANUARY)
+    assert {m.zone for m in first} | {m.zone for m in more} == set(country_zones(country))
+    assert not {m.zone for m in first} & {m.zone for m in more}
+    assert _offsets([m.zone for m in more], JANUARY) == sorted(
+        _offsets([m.zone for m in more], JANUARY)
+    )
+
+
+# --- a shared location -----------------------------------------------------------------------
+
+
+def test_a_location_names_the_city_there_not_the_zones_city() -> None:
+    harbin = nearest_place(45.75, 126.65, "Asia/Shanghai")
+    assert harbin is not None and harbin.name == "Harbin"
+    assert place_name(harbin, "zh") == "哈尔滨" and place_name(harbin, "ru") == "Харбин"
+    sydney = nearest_place(-33.87, 151.21, "Australia/Sydney")
+    assert sydney is not None and sydney.name == "Sydney"
+    # Between a suburb and the capital, nearer the capital: the capital.
+    moscow = nearest_place(55.80, 37.50, "Europe/Moscow")
+    assert moscow is not None and moscow.name == "Moscow"
+
+
+def test_a_location_far_from_any_city_names_none() -> None:
+    assert nearest_place(-25.0, 131.0, "Australia/Darwin") is None  # the middle of Australia

@@ -141,14 +141,21 @@ async def test_ambiguous_city_offers_choices(club: Club) -> None:
     await club.say(user, "Sam")
     await club.press(user, "Another country")
     await club.say(user, "Israel")
-    reply = await club.say(user, "Sydney")
+    reply = await club.say(user, "Vancouver")
     assert "several places" in (reply.text or "")
-    labels = reply.button_labels
-    assert any("Australia" in label for label in labels) and any(
-        "Canada" in label for label in labels
-    )
-    reply = await club.press(user, next(label for label in labels if "Canada" in label))
-    assert "Is that right?" in (reply.text or "")
+    assert reply.button_labels == [
+        "Vancouver, Canada (UTC−8)",
+        "Vancouver, United States (UTC−8)",
+        "« Back",
+    ]
+    reply = await club.press(user, "Vancouver, United States (UTC−8)")
+    assert "Your place: Vancouver (UTC−8)" in (reply.text or "")
+    await club.press(user, "Yes, that's right")
+    await club.press(user, "09:00–21:00")
+    await club.press(user, "I agree")
+    member = await club.member(140)
+    assert member is not None
+    assert (member.country, member.zone, member.place_id) == ("US", "America/Los_Angeles", 5814616)
 
 
 async def test_shortcuts_change_settings(club: Club) -> None:

@@ -124,7 +124,7 @@ async def test_the_app_dispatcher_joins_the_members_routers(
     # The members' routers, joined, are the dispatcher's own handlers: tried first, as
     # they were when they came first among its routers.
     assert len(dispatcher.message.handlers) == 26
-    assert len(dispatcher.callback_query.handlers) == 20
+    assert len(dispatcher.callback_query.handlers) == 21  # with /tz's place buttons
     names = [router.name for router in dispatcher.sub_routers]
     assert names == ["organisers", "calendar+fallback"]
     # Two dispatchers in one process, as tests and the sandbox build them.

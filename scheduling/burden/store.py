@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import BurdenEntry, Meeting, Member, MemberUnavailableDate
+from scheduling.geo.stored_place import place_key
 from scheduling.planner import roster
 from scheduling.planner.cost import Window
 from scheduling.planner.ledger import Ledger, ledger_from_rows
@@ -24,7 +25,11 @@ def month_of(instant: datetime) -> str:
 
 
 async def planner_roster(session: AsyncSession) -> list[roster.Member]:
-    """Registered members as the planner sees them, keyed by member id."""
+    """Registered members as the planner sees them, keyed by member id.
+
+    A member's `city` is their place key (scheduling.geo.stored_place): members of one
+    city share it, and the plan's table names it in each reader's language.
+    """
     members = list(
         await session.scalars(
             select(Member).where(Member.registered_at.is_not(None), Member.zone.is_not(None))
@@ -38,7 +43,7 @@ async def planner_roster(session: AsyncSession) -> list[roster.Member]:
     return [
         roster.Member(
             key=m.id,
-            city=m.city or (m.zone or "").rpartition("/")[2].replace("_", " "),
+            city=place_key(m.place_id, m.city, m.zone, m.country),
             zone=m.zone or "UTC",
             hours=Window(m.hours_start, m.hours_end),
             country=m.country,
@@ -90,14 +95,17 @@ async def forget_meeting_burden(session: AsyncSession, meeting: Meeting) -> None
 
 @dataclass(frozen=True)
 class PlaceBurden:
-    place: str
+    place: str  # a place key: scheduling.geo.stored_place.key_label names it per reader
     members: int
     burden: float  # mean cumulative cost per member over the period
     nights: int  # member-nights over the period
 
 
 async def fairness_by_place(session: AsyncSession, last_meetings: int = 12) -> list[PlaceBurden]:
-    """Cumulative burden and nights per city over the last meetings, heaviest first."""
+    """Cumulative burden and nights per place over the last meetings, heaviest first.
+
+    Grouped by place key, so 'Harbin', 'Харбин' and '哈尔滨' typed by three members are one.
+    """
     meeting_ids = list(
         await session.scalars(
             select(Meeting.id)
@@ -107,15 +115,23 @@ async def fairness_by_place(session: AsyncSession, last_meetings: int = 12) -> l
         )
     )
     rows = await session.execute(
-        select(Member.city, Member.zone, Member.id, BurdenEntry.cost, BurdenEntry.night)
+        select(
+            Member.place_id,
+            Member.city,
+            Member.zone,
+            Member.country,
+            Member.id,
+            BurdenEntry.cost,
+            BurdenEntry.night,
+        )
         .join(Member, Member.id == BurdenEntry.member_id)
         .where(BurdenEntry.meeting_id.in_(meeting_ids))
     )
     cost: dict[str, float] = defaultdict(float)
     nights: dict[str, int] = defaultdict(int)
     people: dict[str, set[int]] = defaultdict(set)
-    for city, zone, member_id, entry_cost, night in rows:
-        place = city or (zone or "UTC").rpartition("/")[2].replace("_", " ")
+    for place_id, city, zone, country, member_id, entry_cost, night in rows:
+        place = place_key(place_id, city, zone, country)
         cost[place] += entry_cost
         nights[place] += int(night)
         people[place].add(member_id)

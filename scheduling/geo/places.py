@@ -8,6 +8,7 @@ timezonefinder polygons) are loaded lazily on first use and cached for the proce
 import bisect
 import difflib
 import gc
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,7 @@ import pytz
 from babel.core import get_global
 from babel.dates import get_timezone_location
 
+from scheduling.geo import club_places
 from scheduling.geo.localtime import babel_locale, format_utc_offset, get_zone
 
 if TYPE_CHECKING:
@@ -31,6 +33,12 @@ if TYPE_CHECKING:
 CLUB_COUNTRIES = ("RU", "CN", "AU", "DE", "US", "KZ", "JP", "CA", "IL")
 
 MAX_MATCHES = 8
+# Ranking typed names: a place in the member's own country counts as if it had this many
+# times its people (Sydney, Nova Scotia before Sydney, Australia for a Canadian, but Moscow,
+# Russia before Moscow, Idaho for an American), and a place with under 1/HIDE_SMALLER of the
+# best one's weight is not offered at all (no Los Angeles, Spain beside the Californian one).
+COUNTRY_WEIGHT = 100
+HIDE_SMALLER = 20
 _LABEL_LOCALES = ("ru", "en", "zh", "zh_Hant")  # spellings accepted when typed
 _MIN_CITY_POPULATION = 15000
 
@@ -143,6 +151,19 @@ def country_name(code: str, locale: str) -> str:
     return country.name if country else code
 
 
+# Where a button must be short: CLDR's «Соединенные Штаты» does not fit beside an offset.
+_SHORT_COUNTRY_NAMES = {
+    ("US", "ru"): "США",
+    ("AE", "ru"): "ОАЭ",
+}
+
+
+def country_short_name(code: str, locale: str) -> str:
+    """The country's name for a button: ('US', 'ru') -> 'США'; otherwise country_name."""
+    language = babel_locale(locale).language
+    return _SHORT_COUNTRY_NAMES.get((code.upper(), language)) or country_name(code, locale)
+
+
 @lru_cache(maxsize=1)
 def _country_index() -> dict[str, frozenset[str]]:
     """Normalised country name (any language/form) -> ISO alpha-2 codes."""
@@ -243,18 +264,84 @@ def _country_zones_at(code: str, hour: datetime) -> tuple[str, ...]:
     return tuple(sorted(zones, key=lambda zone: (_offset_at(zone, hour), zone)))
 
 
+# --- fixed offsets ('UTC+3') ------------------------------------------------------------------
+
+_OFFSET_RE = re.compile(
+    r"^(?:utc|gmt)\s*(?:([+\-−])\s*(\d{1,2})(?:[:.]?(\d{2}))?)?$"  # UTC, UTC+3, GMT-05:00
+)
+_ETC_MIN, _ETC_MAX = -12, 14  # UTC−12 ... UTC+14: the fixed-offset zones IANA has
+
+
+class OffsetNotAZone(ValueError):
+    """Text that reads as a UTC offset for which IANA has no fixed zone (UTC+5:30, UTC+15)."""
+
+
+def fixed_offset_zone(text: str) -> str | None:
+    """'UTC' -> 'Etc/UTC'; 'UTC+3' -> 'Etc/GMT-3'; 'GMT-5' -> 'Etc/GMT+5'; 'Etc/GMT-3' as is.
+
+    IANA's Etc zones invert the sign (POSIX: hours to add to reach UTC), so UTC+3 is
+    Etc/GMT-3. None when the text is no offset at all; OffsetNotAZone when it is one
+    that no zone keeps (half hours, beyond ±12/14): a city names those.
+    """
+    key = unicodedata.normalize("NFKC", text).strip()
+    if key.casefold().startswith("etc/"):
+        zone = canonical_zone(key)
+        return zone if zone and is_fixed_zone(zone) else None
+    match = _OFFSET_RE.match(key.casefold())
+    if not match:
+        return None
+    sign, hours, minutes = match.groups()
+    if not sign or (int(hours) == 0 and not int(minutes or 0)):
+        return "Etc/UTC"
+    offset = int(hours) * (-1 if sign in "-−" else 1)
+    if int(minutes or 0) or not _ETC_MIN <= offset <= _ETC_MAX:
+        raise OffsetNotAZone(text)
+    return f"Etc/GMT{-offset:+d}"
+
+
+def is_fixed_zone(zone: str) -> bool:
+    """A zone whose clocks never change for daylight saving: 'UTC', 'Etc/GMT-3'."""
+    return zone in ("UTC", "GMT") or zone.startswith("Etc/")
+
+
 @lru_cache(maxsize=4096)
 def zone_label(zone: str, locale: str) -> str:
-    """City that names the zone, translated: 'Asia/Vladivostok' -> 'Владивосток' (ru)."""
+    """City that names the zone, translated: 'Asia/Vladivostok' -> 'Владивосток' (ru).
+
+    A fixed-offset zone is named by its offset the usual way round: 'Etc/GMT-3' is
+    'UTC+3' (Babel would say 'GMT-3', IANA's inverted sign), 'Etc/UTC' is 'UTC'.
+    """
+    if is_fixed_zone(zone):
+        offset = format_utc_offset(datetime(2000, 1, 1, tzinfo=UTC), zone)
+        return "UTC" if offset == "UTC+0" else offset
     try:
         return get_timezone_location(zone, locale=babel_locale(locale), return_city=True)
     except LookupError:  # zone unknown to pytz/Babel: use its last path element
         return zone.rpartition("/")[2].replace("_", " ")
 
 
+def with_offset(label: str, offset: str, locale: str) -> str:
+    """'Владивосток (UTC+10)'; in Chinese with full-width brackets: '悉尼（UTC+11）'."""
+    if babel_locale(locale).language == "zh":
+        return f"{label}（{offset}）"
+    return f"{label} ({offset})"
+
+
+def with_country(label: str, country: str, locale: str) -> str:
+    """'Москва, Россия'; in Chinese with a full-width comma: '莫斯科，俄罗斯'."""
+    if not country:
+        return label
+    separator = "，" if babel_locale(locale).language == "zh" else ", "
+    return f"{label}{separator}{country}"
+
+
 def zone_label_with_offset(zone: str, locale: str, at: datetime | None = None) -> str:
     """'Владивосток (UTC+10)' - the offset at `at` (default: now), as DST changes it."""
-    return f"{zone_label(zone, locale)} ({format_utc_offset(at or datetime.now(UTC), zone)})"
+    if is_fixed_zone(zone):
+        return zone_label(zone, locale)  # already an offset: 'UTC+3', not 'UTC+3 (UTC+3)'
+    return with_offset(
+        zone_label(zone, locale), format_utc_offset(at or datetime.now(UTC), zone), locale
+    )
 
 
 @lru_cache(maxsize=1)
@@ -391,11 +478,42 @@ def _key_variants(text: str) -> Iterator[str]:
         yield plain
 
 
+@lru_cache(maxsize=1)
+def _curated_spellings() -> dict[str, tuple[int, ...]]:
+    """The club table's names ('Пекин', '西雅图') -> geonames ids, by normalised key."""
+    index: dict[str, set[int]] = {}
+    for name, ids in club_places.names_by_spelling().items():
+        index.setdefault(normalize_name(name), set()).update(ids)
+    return {key: tuple(sorted(ids)) for key, ids in index.items()}
+
+
+def place_by_id(geonameid: int) -> PlaceMatch | None:
+    """The place geonames knows by this id; None if the data set lacks it."""
+    index = _city_index()
+    position = index.by_id.get(geonameid)
+    return _to_match(index.cities[position]) if position is not None else None
+
+
 def _candidates(key: str) -> list[PlaceMatch]:
     index = _city_index()
     found = [_to_match(index.cities[i]) for i in index.find(key)]
+    found += [m for i in _curated_spellings().get(key, ()) if (m := place_by_id(i))]
     found += [_zone_place(zone) for zone in _zone_label_index().get(key, ())]
     return found
+
+
+def _weight(match: PlaceMatch, country: str | None) -> int:
+    return max(match.population, 1) * (COUNTRY_WEIGHT if match.country == country else 1)
+
+
+def _rank(found: list[PlaceMatch], country: str | None) -> list[PlaceMatch]:
+    """One place per zone, heaviest first, without those far smaller than the best."""
+    found = sorted(found, key=lambda m: (-_weight(m, country), m.name))
+    best = distinct_zones(found)
+    if not best:
+        return []
+    floor = _weight(best[0], country) / HIDE_SMALLER
+    return [m for m in best if _weight(m, country) >= floor][:MAX_MATCHES]
 
 
 def _matched_spelling(match: PlaceMatch, typed: str, key: str) -> str | None:
@@ -416,24 +534,26 @@ def _matched_spelling(match: PlaceMatch, typed: str, key: str) -> str | None:
 def _resolve_city(text: str, country: str | None) -> tuple[PlaceMatch, ...]:
     if "/" in text:
         zone = canonical_zone(text)
-        return (_zone_place(zone),) if zone and _is_place_zone(zone) else ()
+        if not zone or not _is_place_zone(zone):
+            return ()
+        # A zone names no city: the member is somewhere in it (shown by the zone's name).
+        return (replace(_zone_place(zone), name=zone_label(zone, "en"), geonameid=None),)
     if _FIXED_OFFSET_RE.match(text.casefold()):
-        return ()  # 'UTC+3' ignores DST; the member should name a city instead
+        return ()  # 'UTC+3' is no place: fixed_offset_zone reads it
     found: list[PlaceMatch] = []
     key = ""
     for key in _key_variants(text):
         if key and (found := _candidates(key)):
             break
-    found.sort(key=lambda m: (m.country != country, -m.population, m.name))
-    best = distinct_zones(found)[:MAX_MATCHES]
+    best = _rank(found, country)
     return tuple(replace(m, matched=_matched_spelling(m, text, key)) for m in best)
 
 
 def resolve_city(text: str, country: str | None = None) -> list[PlaceMatch]:
     """A typed city ('Харбин', 'Harbin', '哈尔滨', 'нью йорк') or IANA zone -> ranked matches.
 
-    One match per zone (the caller offers zones as choices), cities in `country` first, then
-    by population; at most MAX_MATCHES. Unknown text gives [].
+    One match per zone, by population with cities in `country` weighing COUNTRY_WEIGHT times
+    more, without places far smaller than the best; at most MAX_MATCHES. Unknown text: [].
     """
     text = text.strip()
     if not text:
@@ -516,15 +636,31 @@ def _label_for(language: str, text: str | None) -> bool:
 def city_label(match: PlaceMatch, locale: str) -> str:
     """The place's name in the member's language: 'Харбин' / 'Harbin' / '哈尔滨'.
 
-    ru/zh: the spelling the member typed if it is in that script; for the city a zone is
-    named after, CLDR's translation; otherwise a heuristic pick from geonames alternates.
-    Other languages get the English name.
+    ru/zh: the spelling the member typed if it is in that script (what they are shown back
+    while choosing); otherwise place_name.
     """
     language = babel_locale(locale).language
-    if language not in ("ru", "zh"):
-        return match.name if match.geonameid is not None else zone_label(match.zone, locale)
-    if _label_for(language, match.matched):
+    if language in ("ru", "zh") and _label_for(language, match.matched):
         return match.matched or match.name
+    return place_name(match, locale)
+
+
+def place_name(match: PlaceMatch, locale: str) -> str:
+    """The place's own name in the reader's language, whoever typed it and how.
+
+    The club's table first (checked names of Harbin and the diaspora's cities); for the
+    city a zone is named after, CLDR's translation; otherwise a pick among geonames'
+    alternates. English and other languages get the geonames name.
+    """
+    language = babel_locale(locale).language
+    if match.geonameid is None:
+        return zone_label(match.zone, locale)
+    known = language if language in ("ru", "zh") else "en"
+    curated = club_places.curated_name(match.geonameid, known)
+    if curated:
+        return curated
+    if language not in ("ru", "zh"):
+        return match.name
     index = _city_index()
     position = index.by_id.get(match.geonameid or -1)
     if position is None or _zone_exemplar(match.zone) == position:
@@ -537,10 +673,128 @@ def city_label(match: PlaceMatch, locale: str) -> str:
     return best or match.name
 
 
+@lru_cache(maxsize=4096)
+def place_name_by_id(geonameid: int, locale: str) -> str | None:
+    """place_name for a stored geonames id; None when the data set does not know it."""
+    match = place_by_id(geonameid)
+    return place_name(match, locale) if match else None
+
+
+# --- a shared location -> the nearest city -------------------------------------------------
+
+NEAREST_CITY_KM = 100  # farther than this from any known city, the zone names the place
+_KM_PER_DEGREE = 111.2
+# A city ten times larger may be this much farther and still be named: a point between
+# a suburb and the city it belongs to reads as the city, the suburb's centre as the suburb.
+_KM_PER_TENFOLD = 5.0
+
+
+@lru_cache(maxsize=1)
+def _cities_by_zone() -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for position, city in enumerate(_city_index().cities):
+        index.setdefault(city["timezone"], []).append(position)
+    return index
+
+
+def nearest_place(lat: float, lon: float, zone: str) -> PlaceMatch | None:
+    """The known city a member at (lat, lon) lives in or next to, within their `zone`.
+
+    Only cities of the location's own zone are considered, so the place and the zone
+    agree; None when none lies within NEAREST_CITY_KM.
+    """
+    cities = _city_index().cities
+    scale = math.cos(math.radians(lat))
+    best: tuple[float, int] | None = None
+    for position in _cities_by_zone().get(zone, ()):
+        city = cities[position]
+        dy = city["latitude"] - lat
+        dx = ((city["longitude"] - lon + 180) % 360 - 180) * scale
+        km = math.hypot(dx, dy) * _KM_PER_DEGREE
+        if km > NEAREST_CITY_KM:
+            continue
+        score = km - _KM_PER_TENFOLD * math.log10(max(city["population"], 1))
+        if best is None or score < best[0]:
+            best = (score, position)
+    return _to_match(cities[best[1]]) if best else None
+
+
+# --- city buttons for a country ------------------------------------------------------------
+
+FEATURED_PLACES = 12  # buttons on the first page; the rest behind "more"
+
+
+@lru_cache(maxsize=256)
+def _largest_per_zone(country: str) -> dict[str, PlaceMatch]:
+    """The country's largest known city in each of its zones."""
+    largest: dict[str, PlaceMatch] = {}
+    zones = set(pytz.country_timezones.get(country, ()))
+    for city in _city_index().cities:
+        if city["countrycode"] != country or city["timezone"] not in zones:
+            continue
+        held = largest.get(city["timezone"])
+        if held is None or int(city["population"]) > held.population:
+            largest[city["timezone"]] = _to_match(city)
+    return largest
+
+
+def _west_to_east(matches: Iterable[PlaceMatch], at: datetime) -> list[PlaceMatch]:
+    """By UTC offset; within one offset the club's own places first (Harbin before Shanghai),
+    then by size."""
+    rank = {geonameid: i for i, geonameid in enumerate(club_places.featured_ids_all())}
+
+    def key(m: PlaceMatch) -> tuple[timedelta, int, int, str]:
+        return (
+            _offset_at(m.zone, at),
+            rank.get(m.geonameid or -1, len(rank)),
+            -m.population,
+            m.name,
+        )
+
+    return sorted(matches, key=key)
+
+
+def featured_places(country: str, at: datetime | None = None) -> list[PlaceMatch]:
+    """The first page of city buttons: where the club's members come from, west to east.
+
+    The club table's places of that country, then the largest city of each further zone
+    by size, FEATURED_PLACES at most.
+    """
+    country = country.upper()
+    chosen = [m for i in club_places.featured_ids(country) if (m := place_by_id(i))]
+    chosen = chosen[:FEATURED_PLACES]
+    zones = {m.zone for m in chosen}
+    by_size = sorted(_largest_per_zone(country).values(), key=lambda m: -m.population)
+    for match in by_size:
+        if len(chosen) >= FEATURED_PLACES:
+            break
+        if match.zone not in zones:
+            chosen.append(match)
+            zones.add(match.zone)
+    return _west_to_east(chosen, at or datetime.now(UTC))
+
+
+def more_places(country: str, at: datetime | None = None) -> list[PlaceMatch]:
+    """Every zone of the country the first page leaves out, by its largest city (or by the
+    zone's own name where geonames has no city there), west to east."""
+    at = at or datetime.now(UTC)
+    country = country.upper()
+    shown = {m.zone for m in featured_places(country, at)}
+    largest = _largest_per_zone(country)
+    rest = [
+        largest.get(zone) or PlaceMatch(zone_label(zone, "en"), country, zone, 0)
+        for zone in country_zones(country, at)
+        if zone not in shown
+    ]
+    return _west_to_east(rest, at)
+
+
 def warm_up() -> None:
     """Load every dataset now (≈1-2 s), e.g. via asyncio.to_thread at bot start-up."""
     _city_index()
     _zone_label_index()
     _country_index()
     _zones_by_folded_name()
+    _curated_spellings()
+    _cities_by_zone()
     _tz_finder()

@@ -10,12 +10,15 @@ from babel.numbers import format_decimal
 from ground.i18n import Translator
 from scheduling.burden.store import PlaceBurden
 from scheduling.geo import localtime
+from scheduling.geo.stored_place import group_label, key_label
 from scheduling.planner.month_plan import MonthPlan, Reason, SlotOption
 
 
-def _localized_times(params: dict, locale: str) -> dict:
-    """The planner gives English clock strings; show the same instants in the reader's
-    language, in the spared city's own zone."""
+def _localized_times(params: dict, locale: str, with_others: str) -> dict:
+    """The planner gives English clock strings and place keys; show the same instants in
+    the reader's language, in the spared city's own zone, and name the places for them."""
+    if "city" in params:
+        params["city"] = group_label(str(params["city"]), locale, with_others)
     if "zone" not in params or "start_utc" not in params:
         return params
     zone = str(params["zone"])
@@ -40,7 +43,8 @@ def decimal(value: float, locale: str) -> str:
 
 def reason_text(i18n: Translator, reason: Reason, locale: str = "en") -> str:
     _ = _translator(i18n, locale)
-    p = _localized_times(dict(reason.params), locale)
+    # The places of a group the planner names by its largest two: "Harbin / Dalian and others".
+    p = _localized_times(dict(reason.params), locale, _("{places} and others"))
     p = {k: decimal(v, locale) if isinstance(v, float) else v for k, v in p.items()}
     texts = {
         "only_option": lambda: _("This is the only possible time this month."),
@@ -71,14 +75,22 @@ def option_text(i18n: Translator, number: int, option: SlotOption, zone: str, lo
     _ = _translator(i18n, locale)
     when = localtime.format_meeting_time(option.start_utc, zone, locale)
     lines = [_("Option {number}: {when} ({zone})").format(number=number, when=when, zone=zone)]
-    for row in option.rows:
+    labels = {row.city: key_label(row.city, locale) for row in option.rows}
+    # West to east as the planner gave them; within one offset by the reader's names.
+    rows = sorted(option.rows, key=lambda row: (row.local_start.utcoffset(), labels[row.city]))
+    for row in rows:
         marks = ""
         if row.night:
             marks += " 🌙"
         elif row.outside_hours:
             marks += " ⚠"
         local = localtime.format_meeting_time(row.local_start, row.zone, locale)
-        lines.append(f"  {row.city} ({row.members}): {local}{marks}")
+        lines.append(
+            _("  {place} ({members}): {time}").format(
+                place=labels[row.city], members=row.members, time=local
+            )
+            + marks
+        )
     lines.append(
         _(
             "  members at night: {nights}; burden this year, heaviest: {max_burden}, mean: {mean_burden}"
@@ -125,7 +137,7 @@ def fairness_text(i18n: Translator, places: list[PlaceBurden], locale: str) -> s
     for place in places:
         lines.append(
             _("• {place} ({members}): burden {burden}, nights {nights}").format(
-                place=place.place,
+                place=key_label(place.place, locale),
                 members=place.members,
                 burden=decimal(place.burden, locale),
                 nights=place.nights,
