@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from db.models import Member
 from handlers.commands import ORGANISER_COMMANDS
+from handlers.replies import current_locale, then
 
 router = Router(name="common")
 
@@ -53,5 +54,5 @@ async def cmd_cancel(message: Message, state: FSMContext, member: Member | None)
     else:
         text = _("There is nothing to stop.")
     if member is None or not member.is_registered:
-        text += " " + _("Send /start whenever you want to join the club.")
+        text = then(text, _("Send /start whenever you want to join the club."), current_locale())
     await message.answer(text, reply_markup=ReplyKeyboardRemove())

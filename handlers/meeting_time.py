@@ -22,6 +22,12 @@ def resolve_zone_arg(text: str) -> str | None:
     zone = places.canonical_zone(text)
     if zone:
         return zone
+    try:
+        fixed = places.fixed_offset_zone(text)  # UTC, UTC+3, GMT-5
+    except places.OffsetNotAZone:
+        return None
+    if fixed:
+        return fixed
     matches = places.resolve_city(text)
     zones = {m.zone for m in matches}
     return matches[0].zone if len(zones) == 1 else None

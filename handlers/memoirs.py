@@ -39,7 +39,7 @@ from handlers.files import incoming_file, telegram_download
 from handlers.filters import TypedAnswer
 from handlers.gates import REGISTERED
 from handlers.keyboards import Keyboard
-from handlers.replies import clip, show
+from handlers.replies import clip, current_locale, show, then
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def collect_keyboard() -> InlineKeyboardMarkup:
 
 def and_send_more(saved: str) -> str:
     """A part's receipt, with the invitation that goes with the collect keyboard."""
-    return saved + " " + _("Send more, or press “Done”.")
+    return then(saved, _("Send more, or press “Done”."), current_locale())
 
 
 def album_receipt_text(photos: int, others: int) -> str:
@@ -709,7 +709,8 @@ def _memoir_buttons(builder: Keyboard, items: list[Memoir]) -> None:
 def _page_note(page: records.Page) -> str:
     if page.pages <= 1:
         return ""
-    return " " + _("Page {page} of {pages}.").format(page=page.page + 1, pages=page.pages)
+    note = _("Page {page} of {pages}.").format(page=page.page + 1, pages=page.pages)
+    return then("", note, current_locale())
 
 
 def render_archive(page: records.Page, query: str | None) -> tuple[str, InlineKeyboardMarkup]:

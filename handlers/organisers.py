@@ -29,7 +29,7 @@ from handlers.callbacks import MeetingAdminCb
 from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
-from handlers.replies import clip, show
+from handlers.replies import clip, in_brackets, show
 from scheduling.geo import localtime
 from scheduling.meetings import zoom
 from scheduling.meetings.lifecycle import (
@@ -86,7 +86,7 @@ def _when(member: Member | None, starts_at: datetime) -> str:
     """The time in the organiser's zone (UTC if they never said), in the reply's language."""
     zone = (member.zone if member else None) or "UTC"
     locale = get_i18n().current_locale
-    return f"{localtime.format_meeting_time(starts_at, zone, locale)} ({zone})"
+    return localtime.format_meeting_time(starts_at, zone, locale) + in_brackets(zone, locale)
 
 
 @router.message(Command("meeting"))

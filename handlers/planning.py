@@ -19,7 +19,7 @@ from handlers.callbacks import PlanCb
 from handlers.gates import organisers as router
 from handlers.organisers import meeting_error_text, zoom_note
 from handlers.outbound import markup_of
-from handlers.replies import show
+from handlers.replies import in_brackets, show
 from scheduling.burden.store import fairness_by_place
 from scheduling.geo import localtime
 from scheduling.meetings import zoom
@@ -105,7 +105,7 @@ async def on_plan_confirm(
         await show(
             query,
             _("The meeting is moved to {when}. Everyone is being told.").format(
-                when=f"{when} ({zone})"
+                when=when + in_brackets(zone, i18n.current_locale)
             )
             + zoom_note("move", outcome),
         )

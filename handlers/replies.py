@@ -6,6 +6,7 @@ from contextvars import ContextVar
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
+from aiogram.utils.i18n.context import get_i18n
 
 TELEGRAM_TEXT_LIMIT = 4096
 
@@ -45,6 +46,15 @@ def then(text: str, more: str, locale: str) -> str:
     """Two sentences in a row: a space between them, but none after Chinese '。' or before
     a full-width bracket, as Chinese typography has it."""
     return text + more if locale.startswith("zh") else f"{text} {more}"
+
+
+def in_brackets(text: str, locale: str) -> str:
+    """ " (UTC+8)" after a word, or "（UTC+8）" in Chinese, which takes no space before it."""
+    return f"（{text}）" if locale.startswith("zh") else f" ({text})"
+
+
+def current_locale() -> str:
+    return get_i18n().current_locale
 
 
 async def show(event: Message | CallbackQuery, text: str, markup: Markup = None) -> None:
