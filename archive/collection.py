@@ -238,7 +238,11 @@ async def collection_page(
     page = min(max(page, 0), last)
     rows = list(
         await session.scalars(
-            _card_columns().where(*where).order_by(Memoir.id.desc()).offset(page * per_page).limit(per_page)
+            _card_columns()
+            .where(*where)
+            .order_by(Memoir.id.desc())
+            .offset(page * per_page)
+            .limit(per_page)
         )
     )
     return CardPage(await _cards(session, rows, audience), total, page, per_page)
@@ -296,7 +300,9 @@ async def facets(session: AsyncSession, audience: Audience) -> Facets:
     count = func.count(Memoir.id)
     result = Facets()
     for decade, n in await session.execute(
-        select(Memoir.decade, count).where(shown, Memoir.decade.is_not(None)).group_by(Memoir.decade)
+        select(Memoir.decade, count)
+        .where(shown, Memoir.decade.is_not(None))
+        .group_by(Memoir.decade)
     ):
         result.decades.append(FacetValue(decade, n))
     result.decades.sort(key=lambda f: f.value)

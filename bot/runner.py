@@ -169,7 +169,7 @@ async def _prepare(app: RunningApp, *, scheduler: bool) -> AsyncIOScheduler | No
 
 
 def _web_app(app: RunningApp) -> web.Application:
-    web_app = build_web_app(app.ctx)
+    web_app = build_web_app(app.ctx, bot_token=app.bot.token)
     web_app[HEALTH_KEY].bot = app.bot  # /healthz checks Telegram with a cached getMe
     return web_app
 

@@ -202,7 +202,9 @@ class Memoir(Base):
     # What the author agreed to: "members" (club members only), or the public website
     # "named" (with their name) or "anonymous" (without it). Approved + named/anonymous =
     # published on the web.
-    web_consent: Mapped[str] = mapped_column(String(16), default="members", server_default="members")
+    web_consent: Mapped[str] = mapped_column(
+        String(16), default="members", server_default="members"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -372,4 +374,3 @@ SEARCH_INDEX_NAMES = frozenset(
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
     """Alembic's hook: everything but the search index's own objects."""
     return name not in SEARCH_INDEX_NAMES
-
