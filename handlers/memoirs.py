@@ -20,8 +20,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from archive import collection, prompts
 from archive import memoirs as records
-from archive import prompts
 from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store
 from db.media import KIND_PHOTO, KIND_VOICE, MediaStore
 from db.members import promoted_organiser_ids
@@ -52,6 +52,7 @@ class MemoSt(StatesGroup):
     period = State()
     place = State()
     people = State()
+    web = State()  # may the public website show it (archive/collection.py)
 
 
 class MemoCb(CallbackData, prefix="mmo"):
@@ -431,6 +432,53 @@ async def _ask_people(event: Message | CallbackQuery, state: FSMContext) -> None
     await show(event, _("Who is in it? Names of the people — or skip."), _skip_keyboard())
 
 
+# The author's choice for the public website, by button value.
+WEB_CHOICES = {0: collection.MEMBERS_ONLY, 1: collection.NAMED, 2: collection.ANONYMOUS}
+
+
+async def _ask_web(event: Message | CallbackQuery, state: FSMContext) -> None:
+    builder = Keyboard()
+    builder.button(text=_("🌐 Yes, with my name"), callback_data=MemoCb(action="web", value=1))
+    builder.button(text=_("🌐 Yes, without my name"), callback_data=MemoCb(action="web", value=2))
+    builder.button(text=_("🔒 No, club members only"), callback_data=MemoCb(action="web", value=0))
+    builder.adjust(1)
+    await state.set_state(MemoSt.web)
+    await show(
+        event,
+        _(
+            "May the club also show this memoir on its public website, the virtual museum "
+            "anyone can visit? Club members will see it once the organisers approve it, "
+            "whatever you choose; you can change this later in the club's app."
+        ),
+        builder.as_markup(),
+    )
+
+
+@router.callback_query(MemoCb.filter(F.action == "web"), StateFilter(MemoSt.web))
+async def on_web_choice(
+    query: CallbackQuery,
+    callback_data: MemoCb,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    app: AppContext,
+) -> None:
+    memoir = await _open_draft(query, state, session, member)
+    if memoir is None:
+        return
+    consent = WEB_CHOICES.get(callback_data.value)
+    if consent is None:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await collection.set_web_consent(session, memoir, consent)
+    await _submit(query, state, session, memoir, app)
+
+
+@router.message(StateFilter(MemoSt.web), TypedAnswer())
+async def on_web_text(message: Message, state: FSMContext) -> None:
+    await _ask_web(message, state)
+
+
 async def _submit(
     event: Message | CallbackQuery,
     state: FSMContext,
@@ -536,7 +584,7 @@ async def _save_step(
     elif step == MemoSt.people.state:
         await records.set_details(session, memoir, people=value)
         await commit(session)
-        await _submit(event, state, session, memoir, app)
+        await _ask_web(event, state)
     elif isinstance(event, CallbackQuery):
         await event.answer(_("This button is no longer active."), show_alert=True)
 
