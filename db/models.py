@@ -177,7 +177,13 @@ class Memoir(Base):
     """
 
     __tablename__ = "memoirs"
-    __table_args__ = (Index("ix_memoirs_published", "status", "web_consent", "id"),)
+    __table_args__ = (
+        Index("ix_memoirs_published", "status", "web_consent", "id"),
+        *(
+            Index(f"ix_memoirs_published_{facet}", "status", "web_consent", facet)
+            for facet in ("decade", "place", "theme")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int | None] = mapped_column(

@@ -8,6 +8,7 @@ as one that does not exist, and so do its files.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import burials
 from archive import collection
@@ -44,6 +46,9 @@ from web.views import (
 PER_PAGE = 24
 GRAVES_PER_PAGE = 20
 SITEMAP_CHUNK = 5000
+# How long the facet counts may lag: a new or withdrawn memoir shows in the list at once,
+# in the counts (and a withdrawn memoir's place or theme as a link) within this time.
+FACETS_SECONDS = 15.0
 LANG = "{lang:ru|en|zh}"
 # Cities the club's members live in, for the meeting's time table (east to west).
 MEETING_CITIES = (
@@ -72,6 +77,17 @@ class Site:
         self.base = ctx.settings.public_base_url
         # Searches per visitor's address: 10 at once, then one every 2 seconds.
         self.limiter = RateLimiter(rate=0.5, burst=10)
+        self._facets: tuple[float, collection.Facets] | None = None
+
+    async def facets(self, session: AsyncSession) -> collection.Facets:
+        """The collection's decades, places and themes with their counts, read at most
+        every FACETS_SECONDS (three grouped counts are a third of the page's time)."""
+        now = time.monotonic()
+        if self._facets is not None and now - self._facets[0] < FACETS_SECONDS:
+            return self._facets[1]
+        found = await collection.facets(session, Audience.PUBLIC)
+        self._facets = (now, found)
+        return found
 
     # ------------------------------------------------------------------ helpers
 
@@ -141,7 +157,7 @@ class Site:
             page = await collection.collection_page(
                 session, Audience.PUBLIC, filters, page=page_number(request), per_page=PER_PAGE
             )
-            facets = await collection.facets(session, Audience.PUBLIC)
+            facets = await self.facets(session)
         params = {
             "decade": str(filters.decade or ""),
             "place": filters.place or "",
