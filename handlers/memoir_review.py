@@ -123,7 +123,7 @@ async def show_memoir(
     if isinstance(event, CallbackQuery):
         with contextlib.suppress(TelegramBadRequest):  # already answered after a decision
             await event.answer()
-    await bot.send_message(chat_id, memoir_card(memoir))
+    await bot.send_message(chat_id, memoir_card(memoir, show_web=True))
     await send_memoir_media(bot, chat_id, store_of(app), memoir.media)
     await bot.send_message(
         chat_id,

@@ -29,6 +29,7 @@ from db.models import MediaFile, Meeting, Member, Memoir
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
+from ground.i18n import N_
 from handlers.album_receipts import AlbumReceipts, SendReceipt
 from handlers.callbacks import PromptCb
 from handlers.files import incoming_file, telegram_download
@@ -116,8 +117,16 @@ def media_summary(media: list[MediaFile]) -> str:
     return " · ".join(parts)
 
 
-def memoir_card(memoir: Memoir, *, show_status: bool = False) -> str:
-    """The memoir as one message: title, details, text, what files it has."""
+WEB_CONSENT_LINES = {
+    collection.NAMED: N_("Public website: yes, with the author's name"),
+    collection.ANONYMOUS: N_("Public website: yes, without a name"),
+    collection.MEMBERS_ONLY: N_("Public website: no, club members only"),
+}
+
+
+def memoir_card(memoir: Memoir, *, show_status: bool = False, show_web: bool = False) -> str:
+    """The memoir as one message: title, details, text, what files it has; for its author
+    (`show_status`) and the organisers (`show_web`) also what the website may show."""
     lines = [f"«{memoir.title or _('Untitled')}»"]
     details = [
         memoir.author_name or _("anonymous"),
@@ -133,6 +142,8 @@ def memoir_card(memoir: Memoir, *, show_status: bool = False) -> str:
         lines.append(_("Status: {status}").format(status=status_label(memoir.status)))
         if memoir.status == records.REJECTED and memoir.reject_reason:
             lines.append(_("Reason: {reason}").format(reason=memoir.reject_reason))
+    if (show_status or show_web) and memoir.web_consent in WEB_CONSENT_LINES:
+        lines.append(_(WEB_CONSENT_LINES[memoir.web_consent]))
     if memoir.body:
         lines += ["", clip(memoir.body, BODY_PREVIEW)]
     summary = media_summary(memoir.media)

@@ -279,7 +279,7 @@ async def test_mini_app_shows_a_member_their_own_and_the_members_memoirs(site: S
     s = site.club.seeded
     assert "Черновик" not in await site.text("/app/home", status=401)
     assert (await site.client.get(f"/app/media/{s.secret_photo}.jpg")).status == 404
-    await site.text(f"/app/memoirs/{s.pending}", status=401)
+    await site.text(f"/app/memoirs/{s.pending}", status=404)  # an address reveals nothing
     await site.sign_in()
     home = await site.text("/app/home")
     assert "Черновик о соборе" in home and "Каток на Сунгари" in home  # her own

@@ -114,14 +114,16 @@ class MiniApp:
             return None  # the member left (and maybe the id was given again)
         return member if member.is_registered else None
 
-    def _signed_out(self, request: web.Request) -> web.Response:
+    def _signed_out(self, request: web.Request, status: int = 401) -> web.Response:
+        """Without a session: 401 for the member's own page; 404 for a memoir's address
+        (whether or not it exists), each with how to open the app again."""
         locale = self.ctx.settings.default_locale
         t = self.t(locale)
         return self.renderer.page(
             request,
             locale,
             "error.html",
-            status=401,
+            status=status,
             private=True,
             meta=app_meta(t("Please open the app from the bot")),
             section="",
@@ -234,7 +236,7 @@ class MiniApp:
         async with self.ctx.session_factory() as session:
             member = await self._member(request, session)
             if member is None:
-                return self._signed_out(request)
+                return self._signed_out(request, status=404)
             found = None
             if raw.isdigit() and len(raw) <= 12:
                 found = await collection.memoir_page(
