@@ -338,7 +338,6 @@ class MemoirPage:
     web_consent: str
     own: bool
     files: list[FileRef]
-    updated_at: object = None
 
     @property
     def photos(self) -> list[FileRef]:
@@ -376,7 +375,6 @@ async def memoir_page(
         web_consent=memoir.web_consent,
         own=own,
         files=files,
-        updated_at=memoir.updated_at,
     )
 
 

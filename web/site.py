@@ -555,7 +555,9 @@ def _xml(text: str) -> web.Response:
     )
 
 
-async def _approved_record_ids(session: Any, *, after: int = 0, limit: int = 10**9) -> list[int]:
+async def _approved_record_ids(
+    session: AsyncSession, *, after: int = 0, limit: int = 10**9
+) -> list[int]:
     # A listing only the sitemap needs; burials/ (changed on another branch meanwhile)
     # may take it over as burials.approved_ids.
     rows = await session.scalars(
