@@ -29,6 +29,9 @@ from db.models import MediaFile, Memoir
 MEMBERS_ONLY, NAMED, ANONYMOUS = "members", "named", "anonymous"
 CONSENTS = (MEMBERS_ONLY, NAMED, ANONYMOUS)
 ON_THE_WEB = (NAMED, ANONYMOUS)
+# Matches counted for a search at most: a word in most memoirs would otherwise cost a
+# look at every one of them just to print the number ("more than 1,000" says enough).
+SEARCH_COUNT_CAP = 1000
 EXCERPT = 280  # characters of the text shown on a card
 FACET_LIMIT = 40  # places and themes listed on the collection page (the most used first)
 
@@ -130,6 +133,7 @@ class CardPage:
     total: int
     page: int
     per_page: int
+    capped: bool = False  # a search found more than `total` (SEARCH_COUNT_CAP)
 
     @property
     def pages(self) -> int:
@@ -233,7 +237,14 @@ async def collection_page(
     if clauses is None:
         return CardPage([], 0, 0, per_page)
     where = [visible_to(audience), *clauses]
-    total = int(await session.scalar(select(func.count(Memoir.id)).where(*where)) or 0)
+    capped = False
+    if filters.query is None:
+        total = int(await session.scalar(select(func.count(Memoir.id)).where(*where)) or 0)
+    else:
+        found = select(Memoir.id).where(*where).limit(SEARCH_COUNT_CAP + 1).subquery()
+        total = int(await session.scalar(select(func.count()).select_from(found)) or 0)
+        capped = total > SEARCH_COUNT_CAP
+        total = min(total, SEARCH_COUNT_CAP)
     last = max(0, -(-total // per_page) - 1)
     page = min(max(page, 0), last)
     rows = list(
@@ -245,7 +256,7 @@ async def collection_page(
             .limit(per_page)
         )
     )
-    return CardPage(await _cards(session, rows, audience), total, page, per_page)
+    return CardPage(await _cards(session, rows, audience), total, page, per_page, capped)
 
 
 def _card_columns() -> Select[tuple[Memoir]]:

@@ -8,7 +8,8 @@ cannot be found inside it by any word tokenizer; as single characters it can, by
 for them side by side (a phrase).
 
 The database indexes that text (migration 0010): SQLite with FTS5 (unicode61), kept in
-step by triggers on `memoirs`; PostgreSQL with a GIN index on `to_tsvector('simple', ...)`.
+step by triggers on `memoirs`; PostgreSQL with a GIN index on a generated column
+`search_vector = to_tsvector('simple', search_text)`.
 A query matches a memoir when every Latin or Cyrillic word of it starts a word of the
 memoir (so «Харбин» finds «Харбине», "school" finds "schools") and every run of Chinese
 characters occurs in it as written (哈尔滨 finds 哈尔滨市, not 哈 … 尔滨). PostgreSQL
@@ -170,7 +171,7 @@ def matches(dialect: str, query: Query) -> ColumnElement[bool]:
             .where(literal_column(SEARCH_INDEX_TABLE).op("MATCH")(_fts5_expression(query)))
         )
         return Memoir.id.in_(index)
-    vector = func.to_tsvector(literal_column("'simple'::regconfig"), Memoir.search_text)
+    vector = literal_column("memoirs.search_vector")  # to_tsvector('simple', search_text)
     found = vector.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(query)))
     exact = [
         Memoir.search_text.like("%" + " ".join(phrase) + "%")

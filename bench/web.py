@@ -97,7 +97,7 @@ def _photo(n: int) -> bytes:
 
 
 async def fill(url: str, media: Path, count: int, rng: random.Random) -> None:
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
 
     from archive.search import SEARCH_VERSION, document
     from db.engine import create_engine, create_session_factory
@@ -166,6 +166,12 @@ async def fill(url: str, media: Path, count: int, rng: random.Random) -> None:
         for start in range(0, len(media_rows), 2000):
             await session.execute(insert(MediaFile), media_rows[start : start + 2000])
         await session.commit()
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does soon after a bulk load: statistics for the planner, and the
+        # visibility map that lets counts read only the indexes.
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ANALYZE"))
     await engine.dispose()
 
 

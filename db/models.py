@@ -368,11 +368,11 @@ class BurialRelation(Base):
 
 
 # The memoir search index lives beside the models but outside them (migration 0010): on
-# SQLite an FTS5 table and the shadow tables FTS5 makes for it, on PostgreSQL an index on
-# an expression. Autogenerate must leave them alone.
+# SQLite an FTS5 table and the shadow tables FTS5 makes for it, on PostgreSQL a generated
+# tsvector column and its index. Autogenerate must leave them alone.
 SEARCH_INDEX_TABLE = "memoir_search"
 SEARCH_INDEX_NAMES = frozenset(
-    {SEARCH_INDEX_TABLE, "ix_memoirs_search"}
+    {SEARCH_INDEX_TABLE, "ix_memoirs_search", "search_vector"}
     | {f"{SEARCH_INDEX_TABLE}_{part}" for part in ("data", "idx", "content", "docsize", "config")}
 )
 

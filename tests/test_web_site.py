@@ -345,3 +345,14 @@ async def test_a_session_cookie_cannot_be_forged_or_outlive_its_hour(site: Site)
     await site.text("/app/home")
     site.club.clock.advance(hours=1, seconds=1)
     await site.text("/app/home", status=401)
+
+
+async def test_a_search_that_finds_most_memoirs_counts_only_so_far(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collection, "SEARCH_COUNT_CAP", 1)
+    html = await site.text("/en/search", params={"q": "зим"})  # «Зимой», and a theme «Зима»
+    # The count stops early; the page still lists what it holds.
+    assert "Found: more than 1" in html
+    assert titles(html) == {"Каток на Сунгари", "中央大街的冬天"}
+    assert "Found: 1" in await site.text("/en/search", params={"q": "cathedral"})

@@ -266,7 +266,9 @@ class Site:
             lead="",
             query=query,
             filter_text="",
-            count_text=t("Found: {count}").format(count=page.total),
+            count_text=t("Found: more than {count}").format(count=page.total)
+            if page.capped
+            else t("Found: {count}").format(count=page.total),
             cards=[self._card(t, locale, c) for c in page.cards],
             pager=pager_for(f"/{locale}/search", {"q": query}, page),
             facets=None,

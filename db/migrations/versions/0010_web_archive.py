@@ -13,7 +13,8 @@ Revises: 0009
   compute (the database layer does not know the archive's rules).
 - The index over `search_text`: on SQLite an FTS5 table whose content is the memoirs
   table, kept in step by triggers (so every write path, bulk ones included, updates it);
-  on PostgreSQL a GIN index over `to_tsvector('simple', search_text)`.
+  on PostgreSQL a GIN index over a stored generated column
+  `search_vector = to_tsvector('simple', search_text)`.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ SQLITE_INDEX = (
     "INSERT INTO memoir_search(memoir_search) VALUES ('rebuild')",
 )
 POSTGRES_INDEX = (
-    "CREATE INDEX ix_memoirs_search ON memoirs "
-    "USING gin (to_tsvector('simple'::regconfig, search_text))"
+    # Stored, so a match the index must recheck (a word prefix is one) reads the vector
+    # instead of parsing the memoir's text again: 1 s → 20 ms for a word in most memoirs.
+    "ALTER TABLE memoirs ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+    "(to_tsvector('simple'::regconfig, search_text)) STORED",
+    "CREATE INDEX ix_memoirs_search ON memoirs USING gin (search_vector)",
 )
 
 
@@ -65,7 +69,8 @@ def upgrade() -> None:
         for statement in SQLITE_INDEX:
             op.execute(statement)
     else:
-        op.execute(POSTGRES_INDEX)
+        for statement in POSTGRES_INDEX:
+            op.execute(statement)
 
 
 def downgrade() -> None:
@@ -75,6 +80,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS memoir_search")
     else:
         op.execute("DROP INDEX IF EXISTS ix_memoirs_search")
+        op.execute("ALTER TABLE memoirs DROP COLUMN IF EXISTS search_vector")
     with op.batch_alter_table("memoirs", schema=None) as batch_op:
         for facet in ("decade", "place", "theme"):
             batch_op.drop_index(f"ix_memoirs_published_{facet}")
