@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from archive import search
 from db.media import MediaStore, StoredBlob
 from db.media_refs import remove_when_unused
 from db.models import MediaFile, Member, Memoir
@@ -26,17 +27,8 @@ def normalize(text: str) -> str:
 
 
 def search_text_of(memoir: Memoir, captions: Sequence[str | None] = ()) -> str:
-    parts = [
-        memoir.title,
-        memoir.body,
-        memoir.place,
-        memoir.people,
-        memoir.theme,
-        memoir.author_name,
-        str(memoir.year) if memoir.year else None,
-        *captions,
-    ]
-    return normalize("\n".join(p for p in parts if p))
+    """The memoir's search document (archive/search.py)."""
+    return search.memoir_document(memoir, captions)
 
 
 _DECADE_RE = re.compile(r"^(1[89]\d0|20[0-2]0)\s*(?:s|'s|-?е|-?х|-?ые|年代)?$")
@@ -84,7 +76,7 @@ async def get_own(session: AsyncSession, member_id: int, memoir_id: int) -> Memo
 async def add_text(session: AsyncSession, memoir: Memoir, text: str) -> None:
     body = f"{memoir.body}\n\n{text}" if memoir.body else text
     memoir.body = body[:MAX_BODY]
-    memoir.search_text = search_text_of(memoir)
+    await refresh_search_text(session, memoir)
     await session.flush()
 
 
@@ -120,7 +112,7 @@ async def add_media(
     )
     session.add(row)
     if caption:
-        memoir.search_text = normalize(f"{memoir.search_text}\n{caption}")
+        search.append_to_document(memoir, caption)
     await session.flush()
     return row
 
@@ -150,7 +142,7 @@ async def refresh_search_text(session: AsyncSession, memoir: Memoir) -> None:
     captions = list(
         await session.scalars(select(MediaFile.caption).where(MediaFile.memoir_id == memoir.id))
     )
-    memoir.search_text = search_text_of(memoir, captions)
+    search.write_document(memoir, captions)
 
 
 async def submit(session: AsyncSession, memoir: Memoir) -> None:
@@ -219,13 +211,14 @@ async def list_own(session: AsyncSession, member_id: int, page: int, per_page: i
 async def search_approved(
     session: AsyncSession, query: str | None, page: int, per_page: int = 5
 ) -> Page:
-    """Approved memoirs, optionally those whose text contains `query` (ё/е and case alike)."""
+    """Approved memoirs, newest first; with a query, those the search index matches
+    (archive/search.py: words by their beginning, ё/е and case alike, Chinese as written)."""
     where = [Memoir.status == APPROVED]
-    needle = normalize(query or "")
-    if needle:
-        # A plain substring test on both databases (instr() is SQLite-only): autoescape
-        # makes % and _ in the query literal; both sides are already normalised (lowercase).
-        where.append(Memoir.search_text.contains(needle, autoescape=True))
+    parsed = search.parse_query(query)
+    if parsed:
+        where.append(search.matches(search.dialect_of(session), parsed))
+    elif query and query.strip():
+        return Page([], 0, 0, per_page)  # only punctuation: nothing can match it
     return await _page(session, tuple(where), page, per_page, newest_first=True)
 
 

@@ -77,6 +77,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         planning,  # noqa: F401
         profile,
         registration,
+        webapp,
     )
 
     pin_response_models()
@@ -104,6 +105,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         memoirs.router,
         gates.organisers,  # admin, memoir_review, organisers and planning register on it
         calendar.router,
+        webapp.router,
         fallback.router,  # catch-all last
     ]
     include_handler_routers(dp, routers)

@@ -19,6 +19,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from archive.search import reindex_outdated
 from bot.app import build_delivery, build_dispatcher, create_bot
 from bot.jobs import build_scheduler
 from bot.webhook import mount_webhook, webhook_path
@@ -37,6 +38,7 @@ from ground.context import AppContext
 from ground.settings import Settings
 from handlers.commands import publish_member_menus, publish_organiser_menu
 from handlers.i18n import build_i18n
+from handlers.webapp import publish_menu_button
 from scheduling.feeds.store import DATA_VERSION
 from scheduling.geo import places
 from scheduling.planning.monthly import send_monthly_plan
@@ -57,6 +59,10 @@ class RunningApp:
 async def publish_menus(app: RunningApp) -> None:
     ctx = app.ctx
     await publish_member_menus(app.bot, ctx.i18n)
+    try:
+        await publish_menu_button(app.bot, ctx.i18n, ctx.settings)  # type: ignore[arg-type]
+    except Exception as exc:  # a Bot API that refuses the address: the bot still runs
+        log.warning("could not set the Mini App's menu button: %s", exc)
     async with ctx.session_factory() as session:
         organisers = set(ctx.settings.admin_ids) | await promoted_organiser_ids(session)
         locales = await locales_of(session, organisers, ctx.settings.default_locale)
@@ -83,6 +89,7 @@ async def open_app(
         i18n=build_i18n(settings.default_locale),
         clock=clock or Clock(),
     )
+    await reindex_memoirs(ctx)
     # Files written but never recorded (a crash mid-store), or rows whose file is gone.
     (await check_media(MediaStore(settings.media_dir), ctx.session_factory)).log()
     bot = create_bot(token, api_base)
@@ -99,6 +106,20 @@ async def open_app(
         if invalidations is not None:
             await invalidations.close()
         await engine.dispose()
+
+
+async def reindex_memoirs(ctx: AppContext) -> None:
+    """Memoir search documents written by older rules are rewritten (archive/search.py),
+    a batch per transaction; after the first start with new rules there is nothing to do."""
+    done = 0
+    while True:
+        async with unit_of_work(ctx.session_factory) as session:
+            batch = await reindex_outdated(session)
+        if not batch:
+            break
+        done += batch
+    if done:
+        log.info("rewrote the search index of %d memoirs", done)
 
 
 def member_cache_for(
@@ -168,7 +189,7 @@ async def _prepare(app: RunningApp, *, scheduler: bool) -> AsyncIOScheduler | No
 
 
 def _web_app(app: RunningApp) -> web.Application:
-    web_app = build_web_app(app.ctx)
+    web_app = build_web_app(app.ctx, bot_token=app.bot.token)
     web_app[HEALTH_KEY].bot = app.bot  # /healthz checks Telegram with a cached getMe
     return web_app
 

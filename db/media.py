@@ -23,6 +23,9 @@ from db.exif import NotAnImage, image_format, strip_jpeg_location
 from db.filetypes import AUDIO, BIN, HEAD_BYTES, IMAGE, extension_for, sniff
 
 TMP_DIR = ".tmp"
+# Thumbnails (db/thumbnails.py) are derived from a stored file and named by its hash: they
+# live beside the store, are never recorded, and go when their source goes.
+THUMBS_DIR = ".thumbs"
 CHUNK = 1 << 20
 # Pictures are checked and cleaned in memory; anything bigger is kept as a plain document.
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
@@ -217,6 +220,20 @@ class MediaStore:
         for parent in (path.parent, path.parent.parent):
             with contextlib.suppress(OSError):
                 parent.rmdir()  # only succeeds when empty
+        self.remove_thumbnails(path.name.split(".", 1)[0])
+
+    def thumbnail_dir(self, sha256: str) -> Path:
+        return self.root / THUMBS_DIR / sha256[:2]
+
+    def remove_thumbnails(self, sha256: str) -> None:
+        """A removed file's thumbnails go with it: a deleted photo is not shown anywhere."""
+        folder = self.thumbnail_dir(sha256)
+        if not folder.exists():
+            return
+        for thumb in folder.glob(f"{sha256}-*"):
+            thumb.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
     def iter_files(self) -> list[str]:
         """Relative paths of every stored file (temp files excluded)."""
@@ -225,7 +242,7 @@ class MediaStore:
             return found
         for dirpath, dirnames, filenames in os.walk(self.root):
             if Path(dirpath) == self.root:
-                dirnames[:] = [d for d in dirnames if d != TMP_DIR]
+                dirnames[:] = [d for d in dirnames if d not in (TMP_DIR, THUMBS_DIR)]
             for name in filenames:
                 found.append(Path(dirpath, name).relative_to(self.root).as_posix())
         return found

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -190,6 +191,13 @@ class Memoir(Base):
     """
 
     __tablename__ = "memoirs"
+    __table_args__ = (
+        Index("ix_memoirs_published", "status", "web_consent", "id"),
+        *(
+            Index(f"ix_memoirs_published_{facet}", "status", "web_consent", facet)
+            for facet in ("decade", "place", "theme")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int | None] = mapped_column(
@@ -206,8 +214,17 @@ class Memoir(Base):
     # draft → pending → approved | rejected
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     reject_reason: Mapped[str | None] = mapped_column(Text)
-    # Lowercased, ё→е: a plain substring match serves Russian, Chinese and English.
+    # The search document (archive/search.py): words casefolded, ё→е, Chinese characters
+    # one word each; indexed by FTS5 (SQLite) or a GIN tsvector index (PostgreSQL).
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The format `search_text` was written in; rows behind are rewritten at start-up.
+    search_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What the author agreed to: "members" (club members only), or the public website
+    # "named" (with their name) or "anonymous" (without it). Approved + named/anonymous =
+    # published on the web.
+    web_consent: Mapped[str] = mapped_column(
+        String(16), default="members", server_default="members"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -362,3 +379,18 @@ class BurialRelation(Base):
     relation: Mapped[str] = mapped_column(String(16), default="relative")
     added_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# The memoir search index lives beside the models but outside them (migration 0010): on
+# SQLite an FTS5 table and the shadow tables FTS5 makes for it, on PostgreSQL a generated
+# tsvector column and its index. Autogenerate must leave them alone.
+SEARCH_INDEX_TABLE = "memoir_search"
+SEARCH_INDEX_NAMES = frozenset(
+    {SEARCH_INDEX_TABLE, "ix_memoirs_search", "search_vector"}
+    | {f"{SEARCH_INDEX_TABLE}_{part}" for part in ("data", "idx", "content", "docsize", "config")}
+)
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic's hook: everything but the search index's own objects."""
+    return name not in SEARCH_INDEX_NAMES

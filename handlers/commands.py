@@ -21,6 +21,7 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("memoir", N_("Share a memory: text, voice, photos")),
     ("my", N_("Your memoirs")),
     ("archive", N_("Browse and search the club's archive")),
+    ("app", N_("The club's app: your memoirs and the meeting")),
     ("memoir_prompts", N_("Invitations to share a memory: on or off")),
     ("cancel", N_("Stop the current dialogue")),
     ("forget", N_("Delete your data")),

@@ -129,7 +129,7 @@ async def show_memoir(
     waiting = await records.count_pending(session)
     if isinstance(event, CallbackQuery):
         await answer_once(event)  # after a decision it was answered already
-    await bot.send_message(chat_id, memoir_card(memoir))
+    await bot.send_message(chat_id, memoir_card(memoir, show_web=True))
     await send_memoir_media(bot, chat_id, store_of(app), memoir.media)
     await bot.send_message(
         chat_id,

@@ -21,8 +21,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from archive import collection, prompts
 from archive import memoirs as records
-from archive import prompts
 from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store
 from db.media import KIND_PHOTO, KIND_VOICE, MediaStore
 from db.members import locales_of, promoted_organiser_ids
@@ -32,6 +32,7 @@ from delivery.messages import Outgoing
 from delivery.notes import queue_note
 from ground.clock import Clock
 from ground.context import AppContext
+from ground.i18n import N_
 from ground.text import quoted
 from handlers.album_receipts import AlbumReceipts, SendReceipt
 from handlers.callbacks import PromptCb, RowId
@@ -56,6 +57,7 @@ class MemoSt(StatesGroup):
     period = State()
     place = State()
     people = State()
+    web = State()  # may the public website show it (archive/collection.py)
 
 
 class MemoCb(CallbackData, prefix="mmo"):
@@ -119,8 +121,16 @@ def media_summary(media: list[MediaFile]) -> str:
     return " · ".join(parts)
 
 
-def memoir_card(memoir: Memoir, *, show_status: bool = False) -> str:
-    """The memoir as one message: title, details, text, what files it has."""
+WEB_CONSENT_LINES = {
+    collection.NAMED: N_("Public website: yes, with the author's name"),
+    collection.ANONYMOUS: N_("Public website: yes, without a name"),
+    collection.MEMBERS_ONLY: N_("Public website: no, club members only"),
+}
+
+
+def memoir_card(memoir: Memoir, *, show_status: bool = False, show_web: bool = False) -> str:
+    """The memoir as one message: title, details, text, what files it has; for its author
+    (`show_status`) and the organisers (`show_web`) also what the website may show."""
     lines = [quoted(memoir.title or _("Untitled"), get_i18n().current_locale)]
     details = [
         memoir.author_name or _("anonymous"),
@@ -136,6 +146,8 @@ def memoir_card(memoir: Memoir, *, show_status: bool = False) -> str:
         lines.append(_("Status: {status}").format(status=status_label(memoir.status)))
         if memoir.status == records.REJECTED and memoir.reject_reason:
             lines.append(_("Reason: {reason}").format(reason=memoir.reject_reason))
+    if (show_status or show_web) and memoir.web_consent in WEB_CONSENT_LINES:
+        lines.append(_(WEB_CONSENT_LINES[memoir.web_consent]))
     if memoir.body:
         lines += ["", clip(memoir.body, BODY_PREVIEW)]
     summary = media_summary(memoir.media)
@@ -435,6 +447,53 @@ async def _ask_people(event: Message | CallbackQuery, state: FSMContext) -> None
     await show(event, _("Who is in it? Names of the people — or skip."), _skip_keyboard())
 
 
+# The author's choice for the public website, by button value.
+WEB_CHOICES = {0: collection.MEMBERS_ONLY, 1: collection.NAMED, 2: collection.ANONYMOUS}
+
+
+async def _ask_web(event: Message | CallbackQuery, state: FSMContext) -> None:
+    builder = Keyboard()
+    builder.button(text=_("🌐 Yes, with my name"), callback_data=MemoCb(action="web", value=1))
+    builder.button(text=_("🌐 Yes, without my name"), callback_data=MemoCb(action="web", value=2))
+    builder.button(text=_("🔒 No, club members only"), callback_data=MemoCb(action="web", value=0))
+    builder.adjust(1)
+    await state.set_state(MemoSt.web)
+    await show(
+        event,
+        _(
+            "May the club also show this memoir on its public website, the virtual museum "
+            "anyone can visit? Club members will see it once the organisers approve it, "
+            "whatever you choose; you can change this later in the club's app."
+        ),
+        builder.as_markup(),
+    )
+
+
+@router.callback_query(MemoCb.filter(F.action == "web"), StateFilter(MemoSt.web))
+async def on_web_choice(
+    query: CallbackQuery,
+    callback_data: MemoCb,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    app: AppContext,
+) -> None:
+    memoir = await _open_draft(query, state, session, member)
+    if memoir is None:
+        return
+    consent = WEB_CHOICES.get(callback_data.value)
+    if consent is None:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await collection.set_web_consent(session, memoir, consent)
+    await _submit(query, state, session, memoir, app)
+
+
+@router.message(StateFilter(MemoSt.web), TypedAnswer())
+async def on_web_text(message: Message, state: FSMContext) -> None:
+    await _ask_web(message, state)
+
+
 async def _submit(
     event: Message | CallbackQuery,
     state: FSMContext,
@@ -541,7 +600,7 @@ async def _save_step(
     elif step == MemoSt.people.state:
         await records.set_details(session, memoir, people=value)
         await commit(session)
-        await _submit(event, state, session, memoir, app)
+        await _ask_web(event, state)
     elif isinstance(event, CallbackQuery):
         await event.answer(_("This button is no longer active."), show_alert=True)
 

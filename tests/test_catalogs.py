@@ -34,6 +34,14 @@ def source_messages() -> set[str]:
             ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
             found.add(message if isinstance(message, str) else message[0])
+    # The web pages' words live in the templates (babel.cfg extracts them the same way).
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        ROOT / "web" / "templates",
+        method_map=[("**.html", "jinja2")],
+        options_map={"**.html": {"trim_blocks": "true", "lstrip_blocks": "true"}},
+        keywords={"_": None, "gettext": None},
+    ):
+        found.add(message if isinstance(message, str) else message[0])
     return found
 
 

@@ -72,6 +72,7 @@ async def test_an_unregistered_organiser_gets_notices_in_the_language_they_use(
     await club.say(anna, "Собор")
     for _ in range(3):
         await club.press(anna, "Skip")
+    await club.press(anna, "🌐 Yes, with my name")
     await club.app.delivery.drain()
     notice = organiser.messages()[-1].text or ""
     assert "/review" in notice and "Собор" in notice

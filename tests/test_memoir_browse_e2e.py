@@ -161,6 +161,7 @@ async def test_theme_invites_members_who_have_not_opted_out(club: Club) -> None:
     await club.press(anna, "✅ Done")
     for _ in range(4):
         reply = await club.press(anna, "Skip")
+    reply = await club.press(anna, "🔒 No, club members only")
     assert "sent to the organisers" in (reply.text or "")
     async with club.app.ctx.session_factory() as session:
         memoir = await session.scalar(select(Memoir))
@@ -199,6 +200,7 @@ async def test_review_edits_tags_and_organisers_hear_of_new_memoirs(club: Club) 
     await club.say(anna, "Собор")
     for _ in range(3):
         await club.press(anna, "Skip")
+    await club.press(anna, "🌐 Yes, with my name")
     await club.app.delivery.drain()  # the notice goes through the outbox
     notice = admin.messages()[-1].text or ""
     assert "New memoir for review: “Собор” from Anna. Waiting for review: 1." in notice
@@ -236,4 +238,4 @@ async def test_review_edits_tags_and_organisers_hear_of_new_memoirs(club: Club) 
             None,
             "Мама, папа",
         )
-        assert "мама, папа" in memoir.search_text and memoir.status == "pending"
+        assert "мама папа" in memoir.search_text and memoir.status == "pending"

@@ -64,14 +64,17 @@ async def test_share_review_browse_and_delete(club: Club) -> None:
     assert "Harbin" in (reply.text or "")
     await club.say(anna, "Китайская улица")
     reply = await club.press(anna, "Skip")
+    assert "public website" in (reply.text or "")
+    reply = await club.press(anna, "🌐 Yes, without my name")
     assert "sent to the organisers" in (reply.text or "")
 
     [memoir] = await _memoirs(club)
-    assert (memoir.status, memoir.title, memoir.decade, memoir.place) == (
+    assert (memoir.status, memoir.title, memoir.decade, memoir.place, memoir.web_consent) == (
         "pending",
         "Skating on the Sungari",
         1930,
         "Китайская улица",
+        "anonymous",
     )
     media = await _media(club)
     assert sorted(m.kind for m in media) == ["document", "photo", "photo", "voice"]
@@ -90,6 +93,7 @@ async def test_share_review_browse_and_delete(club: Club) -> None:
     await club.press(bob, "Пропустить")
     await club.press(bob, "Пропустить")
     await club.press(bob, "Пропустить")
+    await club.press(bob, "🔒 Нет, только для членов клуба")
     assert len(store.iter_files()) == 4  # red, blue, voice, pdf: red not stored twice
 
     # ---- review: approve Anna's (with her files shown), reject Bob's with a reason

@@ -123,10 +123,12 @@ async def test_the_app_dispatcher_joins_the_members_routers(
     dispatcher = build_dispatcher(app_context)
     # The members' routers, joined, are the dispatcher's own handlers: tried first, as
     # they were when they came first among its routers.
-    assert len(dispatcher.message.handlers) == 26
-    assert len(dispatcher.callback_query.handlers) == 21  # with /tz's place buttons
+    # (+1 message handler: the memoir dialogue's question about the public website;
+    # +1 callback each: that question's buttons and /tz's place buttons.)
+    assert len(dispatcher.message.handlers) == 27
+    assert len(dispatcher.callback_query.handlers) == 22
     names = [router.name for router in dispatcher.sub_routers]
-    assert names == ["organisers", "calendar+fallback"]
+    assert names == ["organisers", "calendar+webapp+fallback"]
     # Two dispatchers in one process, as tests and the sandbox build them.
     assert [r.name for r in build_dispatcher(app_context).sub_routers] == names
 

@@ -105,14 +105,17 @@ async def test_migrations_match_the_models(database_url: str) -> None:
     from alembic.runtime.migration import MigrationContext
 
     from db.engine import create_engine
-    from db.models import Base
+    from db.models import Base, include_name
 
     url = database_url
     await upgrade_to_head(url)
     engine = create_engine(url)
     async with engine.connect() as connection:
         diff = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"include_name": include_name}),
+                Base.metadata,
+            )
         )
     await engine.dispose()
     assert diff == []

@@ -1,5 +1,6 @@
-"""The bot's aiohttp application: calendar feeds, health and metrics, and later the web
-archive. Views stay thin; what they serve comes from the domains."""
+"""The bot's aiohttp application: calendar feeds, health and metrics, the public web
+archive (web/site.py) and the members' Mini App (web/miniapp.py). Views stay thin; what
+they serve comes from the domains."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from ground.context import AppContext
 from web.feeds import FEEDS_KEY, FeedService
 from web.health import mount_ops
 from web.log_redaction import install_log_redaction
+from web.miniapp import RelativesSearch, mount_miniapp
+from web.rendering import Renderer, load_static
+from web.security import allowed_origins, same_origin_posts, security_headers
+from web.site import mount_site
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -35,8 +40,15 @@ async def bare_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return web.Response(status=500, text="Internal Server Error")
 
 
-def build_web_app(ctx: AppContext, *, public_feed: bool | None = None) -> web.Application:
-    """The aiohttp application; `public_feed` defaults to the PUBLIC_FEED setting."""
+def build_web_app(
+    ctx: AppContext,
+    *,
+    public_feed: bool | None = None,
+    bot_token: str | None = None,
+    relatives: RelativesSearch | None = None,
+) -> web.Application:
+    """The aiohttp application; `public_feed` defaults to the PUBLIC_FEED setting. The
+    Mini App is served when the bot's token is known (it checks Telegram's signatures)."""
     if public_feed is None:
         public_feed = ctx.settings.public_feed
     service = FeedService(ctx, public_feed=public_feed)
@@ -48,10 +60,15 @@ def build_web_app(ctx: AppContext, *, public_feed: bool | None = None) -> web.Ap
         metrics.FEED_REQUESTS.inc()  # metrics (issue 7)
         return await service.respond(request, filename.removesuffix(".ics"))
 
-    app = web.Application(middlewares=[bare_errors])
+    origins = allowed_origins(ctx.settings.public_base_url)
+    app = web.Application(middlewares=[security_headers, bare_errors, same_origin_posts(origins)])
     app[FEEDS_KEY] = service
     app.router.add_get("/feed/{filename}", feed, name="feed")
     mount_ops(app, ctx)  # /healthz and /metrics: bot/health.py
+    renderer = Renderer(ctx.i18n, load_static())
+    mount_site(app, ctx, renderer)
+    if bot_token is not None:
+        mount_miniapp(app, ctx, renderer, bot_token=bot_token, relatives=relatives)
     return app
 
 

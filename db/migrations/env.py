@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from db.models import Base
+from db.models import Base, include_name
 
 target_metadata = Base.metadata
 
@@ -16,6 +16,7 @@ def run_migrations() -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=include_name,  # the search index is not a model (db/models.py)
         # SQLite cannot ALTER most things in place; batch mode copies the table.
         render_as_batch=connection.dialect.name == "sqlite",
     )

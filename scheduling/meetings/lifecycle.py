@@ -291,6 +291,13 @@ async def record_rsvp(
     await session.flush()
 
 
+async def rsvp_answer(session: AsyncSession, meeting: Meeting, member_id: int) -> str | None:
+    """The member's answer for this meeting ("yes", "maybe", "no"), or None."""
+    return await session.scalar(
+        select(Rsvp.answer).where(Rsvp.meeting_id == meeting.id, Rsvp.member_id == member_id)
+    )
+
+
 async def set_member_reminders(
     session: AsyncSession, member: Member, offsets: tuple[str, ...], *, now: datetime
 ) -> None:
