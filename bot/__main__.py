@@ -56,11 +56,16 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_sandbox(settings))
         return 0
+    from bot.reach import TokenRefused
     from bot.runner import run
 
     _configure_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except TokenRefused as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 
