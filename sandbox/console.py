@@ -1,8 +1,10 @@
 """Terminal sandbox: chat with the bot as a club member, fully offline, through FakeBotAPI.
 
-The bot runs against the fake server as usual; this REPL plays the Telegram client: lines you
-type are sent as the current user, and every bot message or edit in that user's chat is printed
-as it arrives.
+The bot runs against the fake server as usual; this REPL plays the Telegram clients of a few
+people: lines you type are sent as the current person, and every bot message or edit in that
+person's chat is printed as it arrives. What the bot sends to someone else meanwhile (an
+announcement, a broadcast, a reminder) waits for them: a one-line notice says it came, and
+`:as NAME` shows it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import mimetypes
+import shlex
+import sys
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sandbox.fake_api import BotOutput, CallbackAnswer, FakeBotAPI, FakeUser, SentMessage
@@ -18,14 +26,25 @@ from sandbox.fake_api import BotOutput, CallbackAnswer, FakeBotAPI, FakeUser, Se
 InputFn = Callable[[str], Awaitable[str | None]]
 OutputFn = Callable[[str], Any]
 
+# Small files made by sandbox/samples/make_samples.py: a photo, a voice note, a scanned letter.
+SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLE_PHOTO = SAMPLES / "harbin.jpg"
+SAMPLE_VOICE = SAMPLES / "voice.ogg"
+SAMPLE_DOCUMENT = SAMPLES / "letter.pdf"
+
 HELP = """\
-Type a line to send it as the current user (commands like /start too).
-  1..n            press the n-th button of the latest message with buttons
-  :press LABEL    press the inline button with this exact label
-  :loc LAT LON    share a location, e.g. :loc 55.75 37.62
-  :as NAME        switch user ({names})
-  :help           this help
-  :quit           leave (Ctrl-D works too)"""
+Type a line to send it as the current person (commands like /start too).
+  1..n              press the n-th button of the latest message with buttons
+  :press LABEL      press the inline button with this exact label
+  :loc LAT LON      share a location, e.g. :loc 45.75 126.65 (Harbin)
+  :photo [FILE] [CAPTION]   send a photo (default: a sample picture)
+  :album [N]        send N photos as one album (default 3)
+  :voice [FILE]     send a voice note (default: a 3-second sample; .ogg Opus)
+  :doc [FILE] [CAPTION]     send a file as a document (default: a scanned letter, PDF)
+  :sticker [EMOJI]  send a sticker
+  :as NAME          switch person ({names}); shows what they received meanwhile
+  :help             this help
+  :quit             leave (Ctrl-D works too)"""
 
 
 def render_message(msg: SentMessage, *, numbered: bool = False) -> str:
@@ -77,7 +96,9 @@ class _Console:
         self.name = name
         self.out = output_fn
         self.reply_timeout = reply_timeout
-        self.printed = len(fake.outbox)
+        # Per person: how far into fake.outbox their chat has been shown, and noticed.
+        self.shown = dict.fromkeys(users, len(fake.outbox))
+        self.noticed = dict.fromkeys(users, len(fake.outbox))
         self.answers_printed = len(fake.callback_answers)
 
     @property
@@ -87,16 +108,42 @@ class _Console:
     # ----------------------------------------------------------------- output
 
     def flush(self) -> None:
-        """Print everything new for the current user's chat (idempotent)."""
-        outputs, self.printed = self.fake.outbox[self.printed :], len(self.fake.outbox)
-        for output in outputs:
-            if output.chat_id == self.user.chat_id:
-                self.out(_format_output(output))
+        """Print what is new in the current person's chat; note what came for the others.
+
+        Idempotent: each output is shown once, in its person's chat, whenever that is.
+        """
+        self.show(self.name)
+        for name in self.users:
+            if name != self.name:
+                self.notice(name)
         answers = self.fake.callback_answers[self.answers_printed :]
         self.answers_printed = len(self.fake.callback_answers)
         for answer in answers:
             if answer.user_id == self.user.id and answer.text:
                 self.out(_format_answer(answer))
+
+    def show(self, name: str) -> None:
+        chat_id = self.users[name].chat_id
+        outputs = self.fake.outbox[self.shown[name] :]
+        self.shown[name] = self.noticed[name] = len(self.fake.outbox)
+        for output in outputs:
+            if output.chat_id == chat_id:
+                self.out(_format_output(output))
+
+    def notice(self, name: str) -> None:
+        """One line when messages arrive for someone you are not chatting as."""
+        chat_id = self.users[name].chat_id
+        new = self.fake.outbox[self.noticed[name] :]
+        self.noticed[name] = len(self.fake.outbox)
+        count = sum(o.chat_id == chat_id and o.action == "send" for o in new)
+        if count:
+            waiting = sum(
+                o.chat_id == chat_id and o.action == "send"
+                for o in self.fake.outbox[self.shown[name] :]
+            )
+            them = "it" if waiting == 1 else "them"
+            messages = "message" if waiting == 1 else "messages"
+            self.out(f"-- {name} has {waiting} new {messages}; `:as {name}` shows {them}")
 
     async def watch(self) -> None:
         """Background printer so messages that arrive while idle show up too."""
@@ -136,6 +183,8 @@ class _Console:
         elif command == ":loc":
             lat, lon = (float(part) for part in arg.replace(",", " ").split())
             self.user.share_location(lat, lon)
+        elif command in _MEDIA_COMMANDS:
+            self.out(_MEDIA_COMMANDS[command](self.user, arg))
         elif command.startswith(":"):
             self.out(f"! unknown command {command}; type :help")
             return False
@@ -150,6 +199,7 @@ class _Console:
         self.flush()
         self.name = name
         self.out(f"-- now chatting as {name} (user {self.user.id})")
+        self.flush()  # what came for them while you were someone else
 
     def press_number(self, number: int) -> None:
         with_buttons = [m for m in self.fake.chat_messages(self.user.chat_id) if _buttons(m)]
@@ -181,6 +231,120 @@ class _Console:
         self.flush()
 
 
+# --------------------------------------------------------------------------- media commands
+
+
+@dataclass(frozen=True)
+class _File:
+    path: Path
+    data: bytes
+
+    @property
+    def size(self) -> str:
+        kilobytes = len(self.data) / 1024
+        return f"{kilobytes:.0f} KB" if kilobytes >= 1 else f"{len(self.data)} bytes"
+
+
+def _file_and_caption(arg: str, default: Path) -> tuple[_File, str | None]:
+    """`[FILE] [CAPTION]`: a first word naming a file (quotes allowed) is the file."""
+    words = shlex.split(arg) if arg else []
+    if words and _looks_like_path(words[0]):
+        path = Path(words[0]).expanduser()
+        if not path.is_file():
+            raise ValueError(f"no such file: {words[0]}")
+        caption = arg.split(maxsplit=1)[1].strip() if len(words) > 1 else None
+        if arg.startswith(("'", '"')):  # a quoted path: the caption is what follows the quote
+            caption = " ".join(words[1:]) or None
+        return _File(path, path.read_bytes()), caption
+    return _File(default, default.read_bytes()), arg or None
+
+
+def _looks_like_path(word: str) -> bool:
+    return "/" in word or Path(word).expanduser().is_file() or Path(word).suffix != ""
+
+
+_photo_numbers = itertools.count(1)
+
+
+def sample_photo() -> bytes:
+    """The sample picture, a little different each time (a numbered JPEG comment), so an
+    album of samples is several photos, not one photo the archive keeps once."""
+    data = SAMPLE_PHOTO.read_bytes()
+    comment = f"sandbox sample photo {next(_photo_numbers)}".encode()
+    segment = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
+    return data[:2] + segment + data[2:]  # right after the start-of-image marker
+
+
+def _send_photo(user: FakeUser, arg: str) -> str:
+    file, caption = _file_and_caption(arg, SAMPLE_PHOTO)
+    user.send_photo(sample_photo() if file.path == SAMPLE_PHOTO else file.data, caption=caption)
+    return f"-- sent a photo ({file.path.name}, {file.size})" + (
+        " with a caption" if caption else ""
+    )
+
+
+def _send_album(user: FakeUser, arg: str) -> str:
+    count = int(arg) if arg else 3
+    if not 2 <= count <= 10:
+        raise ValueError("an album has 2 to 10 photos")
+    group = uuid.uuid4().hex[:12]
+    for _ in range(count):
+        user.send_photo(sample_photo(), media_group_id=group)
+    return f"-- sent an album of {count} photos ({SAMPLE_PHOTO.name})"
+
+
+def _send_voice(user: FakeUser, arg: str) -> str:
+    file, _caption = _file_and_caption(arg, SAMPLE_VOICE)
+    if not file.data.startswith(b"OggS"):
+        raise ValueError(
+            f"{file.path.name} is not Ogg: a voice note is Opus in Ogg (.ogg); "
+            "send other recordings with :doc"
+        )
+    duration = ogg_opus_seconds(file.data)
+    user.send_voice(file.data, duration=duration)
+    return f"-- sent a voice note ({file.path.name}, {duration} s)"
+
+
+def _send_document(user: FakeUser, arg: str) -> str:
+    file, caption = _file_and_caption(arg, SAMPLE_DOCUMENT)
+    mime_type = mimetypes.guess_type(file.path.name)[0] or "application/octet-stream"
+    user.send_document(file.data, file_name=file.path.name, mime_type=mime_type, caption=caption)
+    return f"-- sent a document ({file.path.name}, {mime_type}, {file.size})"
+
+
+def _send_sticker(user: FakeUser, arg: str) -> str:
+    emoji = arg or "👍"
+    user.send_sticker(emoji)
+    return f"-- sent a sticker {emoji}"
+
+
+_MEDIA_COMMANDS: dict[str, Callable[[FakeUser, str], str]] = {
+    ":photo": _send_photo,
+    ":album": _send_album,
+    ":voice": _send_voice,
+    ":doc": _send_document,
+    ":sticker": _send_sticker,
+}
+
+
+def ogg_opus_seconds(data: bytes) -> int:
+    """Whole seconds of an Ogg Opus recording (at least 1), as Telegram reports `duration`.
+
+    The last page's granule position counts 48 kHz samples; the OpusHead's pre-skip
+    (bytes 10-11 of the first packet) are priming samples, not sound.
+    """
+    last = data.rfind(b"OggS")
+    head = data.find(b"OpusHead")
+    if last < 0 or head < 0 or len(data) < last + 14:
+        return 1
+    granule = int.from_bytes(data[last + 6 : last + 14], "little")
+    pre_skip = int.from_bytes(data[head + 10 : head + 12], "little")
+    return max(1, round((granule - pre_skip) / 48_000))
+
+
+# --------------------------------------------------------------------------- formatting
+
+
 def _format_output(output: BotOutput) -> str:
     msg = output.message
     if output.action == "delete":
@@ -194,13 +358,46 @@ def _format_answer(answer: CallbackAnswer) -> str:
     return f"bot ({'alert' if answer.show_alert else 'popup'}): {answer.text}"
 
 
-async def _read_stdin(prompt: str) -> str | None:
-    # input() blocks, so it runs in a worker thread to keep the bot's event loop going.
-    loop = asyncio.get_running_loop()
-    try:
-        return await loop.run_in_executor(None, input, prompt)
-    except EOFError:
-        return None
+# --------------------------------------------------------------------------- the terminal
+
+
+class _Terminal:
+    """Reads lines in a worker thread (input() blocks) and prints the bot's messages.
+
+    A message that arrives while you are typing would land after the prompt, on your
+    half-typed line: on a real terminal the line is cleared first, and the prompt and what
+    you typed are drawn again below the message.
+    """
+
+    def __init__(self) -> None:
+        self.prompt: str | None = None
+        self.redraw = sys.stdin.isatty() and sys.stdout.isatty()
+        if self.redraw:
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401  (line editing and history for input())
+
+    async def read(self, prompt: str) -> str | None:
+        loop = asyncio.get_running_loop()
+        self.prompt = prompt
+        try:
+            return await loop.run_in_executor(None, input, prompt)
+        except EOFError:
+            print()
+            return None
+        finally:
+            self.prompt = None
+
+    def write(self, text: str) -> None:
+        if self.prompt is None or not self.redraw:
+            print(text, flush=True)
+            return
+        typed = ""
+        with contextlib.suppress(ImportError):
+            import readline
+
+            typed = readline.get_line_buffer()
+        sys.stdout.write("\r\x1b[K" + text + "\n" + self.prompt + typed)
+        sys.stdout.flush()
 
 
 async def run_console(
@@ -208,16 +405,22 @@ async def run_console(
     users: dict[str, FakeUser],
     default: str,
     input_fn: InputFn | None = None,
-    output_fn: OutputFn = print,
+    output_fn: OutputFn | None = None,
     *,
     reply_timeout: float = 3.0,
 ) -> None:
-    """REPL acting as ``users[default]``; returns on :quit or end of input (None / EOF)."""
+    """REPL acting as ``users[default]``; returns on :quit or end of input (None / EOF).
+
+    Without `input_fn` and `output_fn` it reads and writes the terminal.
+    """
     if default not in users:
         raise ValueError(f"default user {default!r} is not in users ({', '.join(users)})")
-    console = _Console(fake, users, default, output_fn, reply_timeout)
-    read = input_fn or _read_stdin
-    output_fn(f"-- chatting as {default} (user {console.user.id}); :help lists commands")
+    terminal = _Terminal() if input_fn is None or output_fn is None else None
+    read = input_fn or (terminal.read if terminal else None)
+    write = output_fn or (terminal.write if terminal else print)
+    assert read is not None
+    console = _Console(fake, users, default, write, reply_timeout)
+    write(f"-- chatting as {default} (user {console.user.id}); :help lists commands")
     watcher = asyncio.create_task(console.watch())
     try:
         while True:
