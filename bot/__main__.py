@@ -56,14 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_sandbox(settings))
         return 0
-    from bot.reach import TokenRefused
+    from bot.reach import StartupRefused
     from bot.runner import run
 
     _configure_logging(settings)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(settings))
-    except TokenRefused as exc:
+    except StartupRefused as exc:
         print(exc, file=sys.stderr)
         return 2
     return 0

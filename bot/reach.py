@@ -1,8 +1,9 @@
-"""Reaching the Telegram Bot API: at start-up, wait for it with backoff; while polling, say
-in one line per failure why it could not be reached.
+"""Reaching the Telegram Bot API and the database server: at start-up, wait for them with
+backoff; while polling, say in one line per failure why Telegram could not be reached.
 
 A bot on a machine without Telegram (a firewall, no DNS, the network not up yet after a
-reboot) should say so plainly and keep trying, not end in a traceback.
+reboot), or started before its PostgreSQL, should say so plainly and keep trying, not end
+in a traceback.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from aiogram.exceptions import (
 )
 from aiogram.types import User
 from aiohttp import ClientConnectorError
+from sqlalchemy import make_url
+
+from db.engine import create_engine
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +35,16 @@ MAX_RETRY_SECONDS = 60.0
 TRANSIENT = (TelegramNetworkError, TelegramServerError, TelegramRetryAfter)
 
 
-class TokenRefused(Exception):
-    """Telegram answered that the token is not a bot's: retrying cannot help."""
+class StartupRefused(Exception):
+    """Telegram or the database answered, and said no (a wrong token, a wrong password):
+    retrying cannot help. The message is one line for the person starting the bot."""
 
 
 def describe_failure(exc: BaseException, token: str | None = None) -> str:
     """Why a request did not get through, in a few words ("Connection refused")."""
     cause = exc.__cause__
     if isinstance(cause, ClientConnectorError):
-        os_error = cause.os_error
-        if isinstance(os_error, socket.gaierror):
-            reason = os_error.strerror or str(os_error)  # DNS: name not known, no network
-        elif os_error.errno and os_error.errno > 0:
-            reason = os.strerror(os_error.errno)
-        else:
-            reason = str(os_error) or type(os_error).__name__
+        reason = _os_reason(cause.os_error)  # refused, unknown host (DNS), unreachable
     elif isinstance(exc, TelegramNetworkError):
         reason = exc.message.removeprefix("HTTP Client says - ")
     elif isinstance(exc, TelegramRetryAfter):
@@ -67,7 +66,7 @@ async def wait_for_bot_api(
 ) -> User:
     """getMe until Telegram answers, one warning line per failed attempt, doubling the wait.
 
-    Raises TokenRefused at once when Telegram says the token is wrong.
+    Raises StartupRefused at once when Telegram says the token is wrong.
     """
     delay = first_delay
     attempt = 0
@@ -76,7 +75,7 @@ async def wait_for_bot_api(
         try:
             return await bot.get_me()
         except TelegramUnauthorizedError as exc:
-            raise TokenRefused(
+            raise StartupRefused(
                 f"Telegram at {api_base} refused BOT_TOKEN ({exc.message}): "
                 "check the token @BotFather gave you"
             ) from None
@@ -91,6 +90,75 @@ async def wait_for_bot_api(
             )
             await asyncio.sleep(wait)
             delay = min(delay * 2, max_delay)
+
+
+async def wait_for_database(
+    url: str,
+    *,
+    first_delay: float = FIRST_RETRY_SECONDS,
+    max_delay: float = MAX_RETRY_SECONDS,
+) -> None:
+    """Connect until a database server answers, one warning line per failed attempt.
+
+    SQLite is a file here, nothing to wait for. Only failures to reach the server are
+    waited out (refused, unknown host, timeout, "starting up"); anything else, such as a
+    wrong password or a missing database, raises StartupRefused.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return
+    where = f"{parsed.get_backend_name()}://{parsed.host}:{parsed.port or ''}/{parsed.database}"
+    delay = first_delay
+    attempt = 0
+    while True:
+        attempt += 1
+        engine = create_engine(url)
+        try:
+            async with engine.connect():
+                return
+        except (OSError, TimeoutError) as exc:
+            reason = _os_reason(exc)
+        except Exception as exc:
+            chain = _causes(exc)
+            said = str(chain[-1]).splitlines()[0] if str(chain[-1]) else type(chain[-1]).__name__
+            if not _DATABASE_NOT_READY & {type(e).__name__ for e in chain}:
+                raise StartupRefused(f"cannot use the database at {where}: {said}") from None
+            reason = said
+        finally:
+            await engine.dispose()
+        log.warning(
+            "cannot reach the database at %s: %s; retrying in %g s (attempt %d)",
+            where,
+            reason,
+            delay,
+            attempt,
+        )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)
+
+
+# asyncpg's answers while PostgreSQL starts or is full (matched by name: no driver import).
+_DATABASE_NOT_READY = frozenset({"CannotConnectNowError", "TooManyConnectionsError"})
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (SQLAlchemy's `orig`, then `__cause__`), outermost
+    first: the innermost says it plainest (`role "club" does not exist`)."""
+    chain = [exc]
+    while len(chain) < 10:
+        inner = getattr(chain[-1], "orig", None) or chain[-1].__cause__
+        if not isinstance(inner, BaseException) or inner in chain:
+            break
+        chain.append(inner)
+    return chain
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.gaierror):
+        return exc.strerror or str(exc)
+    if isinstance(exc, OSError) and exc.errno and exc.errno > 0:
+        return os.strerror(exc.errno)
+    return str(exc) or type(exc).__name__
 
 
 class OneLinePollingFailures(logging.Filter):

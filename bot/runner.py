@@ -21,7 +21,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import build_delivery, build_dispatcher, create_bot
 from bot.jobs import build_scheduler
-from bot.reach import TRANSIENT, OneLinePollingFailures, describe_failure, wait_for_bot_api
+from bot.reach import (
+    TRANSIENT,
+    OneLinePollingFailures,
+    describe_failure,
+    wait_for_bot_api,
+    wait_for_database,
+)
 from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
 from db.media import MediaStore
@@ -266,9 +272,10 @@ async def serve(app: RunningApp) -> None:
 
 
 async def run(settings: Settings) -> None:
-    """Serve until stopped; while Telegram cannot be reached, wait for it (TokenRefused if it
-    says the token is wrong)."""
+    """Serve until stopped; while the database server or Telegram cannot be reached, wait
+    for them (StartupRefused if either says no: a wrong token or password)."""
     api_base = settings.telegram_api_base
+    await wait_for_database(settings.database_url)
     async with open_app(settings, token=settings.token(), api_base=api_base) as app:
         while True:
             await wait_for_bot_api(app.bot, api_base)

@@ -181,15 +181,18 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-async def _start_bot(tmp_path: Path, api_base: str, token: str) -> asyncio.subprocess.Process:
+async def _start_bot(
+    tmp_path: Path, api_base: str, token: str, **extra_env: str
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'club.sqlite3'}",
         "PYTHONPATH": str(ROOT),
         "BOT_TOKEN": token,
         "TELEGRAM_API_BASE": api_base,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'club.sqlite3'}",
         "WEB_PORT": "0",
         "LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -261,3 +264,51 @@ async def test_polling_logs_one_line_per_failure(
         assert "\n" not in message and record.exc_info is None, message
         assert message.startswith(f"cannot reach the Telegram Bot API at {club.fake.base_url}")
         assert "(getUpdates)" in message and "retrying in" in message, message
+
+
+async def test_unreachable_database_one_line_per_attempt_and_keeps_trying(tmp_path: Path) -> None:
+    """A database server that is not up yet (a reboot) is waited for, like Telegram."""
+    port = _closed_port()
+    database = f"postgresql+asyncpg://club:pw-xyz@127.0.0.1:{port}/club"
+    process = await _start_bot(
+        tmp_path, "http://127.0.0.1:9", "123456:AAAAAAAAAAAAAAAA", DATABASE_URL=database
+    )
+    try:
+        lines = await _stderr_lines(process, 2, timeout=60)
+        assert process.returncode is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest = await asyncio.wait_for(process.communicate(), 20)
+    everything = lines + rest[1].decode().splitlines()
+    assert process.returncode == 0, everything
+    assert len(lines) == 2, everything
+    for line in lines:
+        assert f"cannot reach the database at postgresql://127.0.0.1:{port}/club" in line, (
+            everything
+        )
+        assert "Connection refused" in line and "retrying in" in line, everything
+    assert not any("Traceback" in line or "pw-xyz" in line for line in everything), everything
+
+
+@pytest.mark.postgres
+async def test_a_database_that_says_no_stops_with_one_line(tmp_path: Path) -> None:
+    """Reached, but refused (here: no such database): waiting cannot help, so one line."""
+    from sqlalchemy.engine import make_url
+
+    from tests.dburl import server_url
+
+    server = server_url()
+    assert server is not None
+    missing = make_url(server).set(database="no_such_database_here")
+    process = await _start_bot(
+        tmp_path,
+        "http://127.0.0.1:9",
+        "123456:AAAAAAAAAAAAAAAA",
+        DATABASE_URL=missing.render_as_string(hide_password=False),
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    where = f"postgresql://{missing.host}:{missing.port}/no_such_database_here"
+    assert err.decode().strip().splitlines() == [
+        f'cannot use the database at {where}: database "no_such_database_here" does not exist'
+    ]
