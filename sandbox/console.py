@@ -31,17 +31,19 @@ SAMPLES = Path(__file__).resolve().parent / "samples"
 SAMPLE_PHOTO = SAMPLES / "harbin.jpg"
 SAMPLE_VOICE = SAMPLES / "voice.ogg"
 SAMPLE_DOCUMENT = SAMPLES / "letter.pdf"
+_HARBIN = ":loc 45.75 126.65"
 
 HELP = """\
 Type a line to send it as the current person (commands like /start too).
   1..n              press the n-th button of the latest message with buttons
   :press LABEL      press the inline button with this exact label
-  :loc LAT LON      share a location, e.g. :loc 45.75 126.65 (Harbin)
+  :loc LAT LON      share a location, e.g. {harbin}
   :photo [FILE] [CAPTION]   send a photo (default: a sample picture)
   :album [N]        send N photos as one album (default 3)
   :voice [FILE]     send a voice note (default: a 3-second sample; .ogg Opus)
   :doc [FILE] [CAPTION]     send a file as a document (default: a scanned letter, PDF)
   :sticker [EMOJI]  send a sticker
+  :forward NAME [TEXT]      forward a message written by NAME (organisers: /admins)
   :as NAME          switch person ({names}); shows what they received meanwhile
   :help             this help
   :quit             leave (Ctrl-D works too)"""
@@ -160,7 +162,7 @@ class _Console:
         if command in (":quit", ":q", ":exit"):
             return False
         if command == ":help":
-            self.out(HELP.format(names=", ".join(self.users)))
+            self.out(HELP.format(names=", ".join(self.users), harbin=f"{_HARBIN} (Harbin)"))
             return True
         if command == ":as":
             self.switch(arg)
@@ -177,12 +179,14 @@ class _Console:
 
     def act(self, line: str, command: str, arg: str) -> bool:
         if line.isdigit():
-            self.press_number(int(line))
-        elif command == ":press":
+            return self.press_number(int(line))
+        if command == ":press":
             self.user.press(arg)
         elif command == ":loc":
             lat, lon = (float(part) for part in arg.replace(",", " ").split())
             self.user.share_location(lat, lon)
+        elif command == ":forward":
+            self.forward(arg)
         elif command in _MEDIA_COMMANDS:
             self.out(_MEDIA_COMMANDS[command](self.user, arg))
         elif command.startswith(":"):
@@ -191,6 +195,13 @@ class _Console:
         else:
             self.user.send_text(line)
         return True
+
+    def forward(self, arg: str) -> None:
+        """Forward to the bot a message written by another person (how /admins adds one)."""
+        name, _, text = arg.partition(" ")
+        if name not in self.users:
+            raise ValueError(f"no user {name!r}; known: {', '.join(self.users)}")
+        self.user.send_forwarded_text(text.strip() or "(a forwarded message)", self.users[name].id)
 
     def switch(self, name: str) -> None:
         if name not in self.users:
@@ -201,7 +212,8 @@ class _Console:
         self.out(f"-- now chatting as {name} (user {self.user.id})")
         self.flush()  # what came for them while you were someone else
 
-    def press_number(self, number: int) -> None:
+    def press_number(self, number: int) -> bool:
+        """Press the n-th button; False when nothing was sent (a button that opens a page)."""
         with_buttons = [m for m in self.fake.chat_messages(self.user.chat_id) if _buttons(m)]
         if not with_buttons:
             raise AssertionError("no message with buttons to press")
@@ -210,12 +222,18 @@ class _Console:
         if not 1 <= number <= len(buttons):
             raise AssertionError(f"choose a button between 1 and {len(buttons)}")
         button = buttons[number - 1]
+        if not message.inline_keyboard and button.get("request_location"):
+            # Telegram's client would ask for the place; here it is typed.
+            self.out(f"-- this button shares your location: type :loc LAT LON, e.g. {_HARBIN}")
+            return False
         if not message.inline_keyboard:
             self.user.choose(button["text"])
         elif "callback_data" in button:
             self.user.press_data(message.message_id, button["callback_data"])
         else:
             self.out(f"-- this button opens {button.get('url') or 'something outside the chat'}")
+            return False
+        return True
 
     async def await_reply(self, start: int) -> None:
         """Wait for the first reply so the prompt comes back after it, not before."""

@@ -202,6 +202,47 @@ async def test_media_commands_take_your_own_file_and_refuse_a_missing_one(
     assert "! no such file: /no/such/file.ogg" in out
 
 
+async def test_a_location_button_says_how_to_share_one(fake_api: FakeBotAPI, bot: Bot) -> None:
+    from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
+
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="📍 Share my location", request_location=True)]]
+    )
+    users = people(fake_api)
+    await bot.send_message(1001, "Where are you?", reply_markup=keyboard)
+    out: list[str] = []
+    steps: list[Step] = ["1", ":loc 45.75 126.65", ":quit"]
+    await asyncio.wait_for(
+        run_console(fake_api, users, "member", scripted(steps), out.append, reply_timeout=0.05),
+        10,
+    )
+    assert "-- this button shares your location: type :loc LAT LON, e.g. :loc 45.75 126.65" in out
+    sent = [u["message"] for u in fake_api.pending_updates if "message" in u]
+    assert [m.get("location") for m in sent] == [{"latitude": 45.75, "longitude": 126.65}]
+
+
+async def test_an_organiser_forwards_a_members_message(fake_api: FakeBotAPI) -> None:
+    """/admins adds an organiser from a forwarded message: the console can forward one."""
+    out: list[str] = []
+    steps: list[Step] = [
+        ":as admin",
+        ":forward member Hello from Sydney",
+        ":forward nobody",
+        ":quit",
+    ]
+    await asyncio.wait_for(
+        run_console(
+            fake_api, people(fake_api), "member", scripted(steps), out.append, reply_timeout=0.05
+        ),
+        10,
+    )
+    sent = [u["message"] for u in fake_api.pending_updates if "message" in u]
+    assert len(sent) == 1
+    assert sent[0]["from"]["id"] == 1 and sent[0]["text"] == "Hello from Sydney"
+    assert sent[0]["forward_origin"]["sender_user"]["id"] == 1001
+    assert "! no user 'nobody'; known: member, admin" in out
+
+
 @pytest.mark.sqlite_only  # the sandbox's own SQLite file
 async def test_a_whole_memoir_with_a_photo_and_a_voice_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
