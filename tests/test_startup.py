@@ -312,3 +312,20 @@ async def test_a_database_that_says_no_stops_with_one_line(tmp_path: Path) -> No
     assert err.decode().strip().splitlines() == [
         f'cannot use the database at {where}: database "no_such_database_here" does not exist'
     ]
+
+
+def test_the_scheduler_says_nothing_every_two_seconds() -> None:
+    """At LOG_LEVEL=INFO the delivery job's runs (every 2 s) stay out of the log, the
+    scheduler's warnings stay in, and DEBUG shows everything."""
+    from bot.__main__ import _configure_logging
+
+    scheduler_log = logging.getLogger("apscheduler.executors.default")
+    saved = logging.getLogger("apscheduler").level
+    try:
+        _configure_logging(load_settings(_env_file=None, log_level="INFO"))
+        assert not scheduler_log.isEnabledFor(logging.INFO)
+        assert scheduler_log.isEnabledFor(logging.WARNING)
+        _configure_logging(load_settings(_env_file=None, log_level="DEBUG"))
+        assert scheduler_log.isEnabledFor(logging.DEBUG)
+    finally:
+        logging.getLogger("apscheduler").setLevel(saved)
