@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import itertools
 import mimetypes
-import shlex
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -264,21 +263,21 @@ class _File:
 
 
 def _file_and_caption(arg: str, default: Path) -> tuple[_File, str | None]:
-    """`[FILE] [CAPTION]`: a first word naming a file (quotes allowed) is the file."""
-    words = shlex.split(arg) if arg else []
-    if words and _looks_like_path(words[0]):
-        path = Path(words[0]).expanduser()
+    """`[FILE] [CAPTION]`: the first word is the file if it names one ("quote it" if it has
+    spaces); otherwise the whole line is the caption of the default sample."""
+    if arg[:1] in ("'", '"'):
+        end = arg.find(arg[0], 1)
+        if end < 0:
+            raise ValueError("the file name's closing quote is missing")
+        first, rest = arg[1:end], arg[end + 1 :]
+    else:
+        first, _, rest = arg.partition(" ")
+    path = Path(first).expanduser()
+    if first and (path.is_file() or "/" in first or mimetypes.guess_type(first)[0]):
         if not path.is_file():
-            raise ValueError(f"no such file: {words[0]}")
-        caption = arg.split(maxsplit=1)[1].strip() if len(words) > 1 else None
-        if arg.startswith(("'", '"')):  # a quoted path: the caption is what follows the quote
-            caption = " ".join(words[1:]) or None
-        return _File(path, path.read_bytes()), caption
+            raise ValueError(f"no such file: {first}")
+        return _File(path, path.read_bytes()), rest.strip() or None
     return _File(default, default.read_bytes()), arg or None
-
-
-def _looks_like_path(word: str) -> bool:
-    return "/" in word or Path(word).expanduser().is_file() or Path(word).suffix != ""
 
 
 _photo_numbers = itertools.count(1)

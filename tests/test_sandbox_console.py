@@ -187,10 +187,17 @@ async def test_media_commands_send_the_samples(fake_api: FakeBotAPI, bot: Bot) -
 async def test_media_commands_take_your_own_file_and_refuse_a_missing_one(
     fake_api: FakeBotAPI, tmp_path: Path
 ) -> None:
-    own = tmp_path / "grandmother.jpg"
+    own = tmp_path / "from the album" / "grandmother.jpg"
+    own.parent.mkdir()
     own.write_bytes((SAMPLES / "harbin.jpg").read_bytes()[:-10] + b"own-bytes!")
     out: list[str] = []
-    steps: list[Step] = [f":photo {own} Grandmother", ":voice /no/such/file.ogg", ":quit"]
+    steps: list[Step] = [
+        f':photo "{own}" Grandmother',
+        ":photo Grandmother's house on St.Sophia street",  # no file named: all caption
+        ":voice /no/such/file.ogg",
+        f":voice '{own}'",
+        ":quit",
+    ]
     await asyncio.wait_for(
         run_console(
             fake_api, people(fake_api), "member", scripted(steps), out.append, reply_timeout=0.05
@@ -198,8 +205,15 @@ async def test_media_commands_take_your_own_file_and_refuse_a_missing_one(
         10,
     )
     sent = [u["message"] for u in fake_api.pending_updates if "message" in u]
-    assert len(sent) == 1 and sent[0]["caption"] == "Grandmother"
+    assert [m["caption"] for m in sent] == [
+        "Grandmother",
+        "Grandmother's house on St.Sophia street",
+    ]
     assert "! no such file: /no/such/file.ogg" in out
+    assert (
+        "! grandmother.jpg is not Ogg: a voice note is Opus in Ogg (.ogg); "
+        "send other recordings with :doc"
+    ) in out
 
 
 async def test_a_location_button_says_how_to_share_one(fake_api: FakeBotAPI, bot: Bot) -> None:
