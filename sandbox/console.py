@@ -136,8 +136,7 @@ class _Console:
         chat_id = self.users[name].chat_id
         new = self.fake.outbox[self.noticed[name] :]
         self.noticed[name] = len(self.fake.outbox)
-        count = sum(o.chat_id == chat_id and o.action == "send" for o in new)
-        if count:
+        if any(o.chat_id == chat_id and o.action == "send" for o in new):
             waiting = sum(
                 o.chat_id == chat_id and o.action == "send"
                 for o in self.fake.outbox[self.shown[name] :]
@@ -182,8 +181,7 @@ class _Console:
         if command == ":press":
             self.user.press(arg)
         elif command == ":loc":
-            lat, lon = (float(part) for part in arg.replace(",", " ").split())
-            self.user.share_location(lat, lon)
+            self.user.share_location(*_coordinates(arg))
         elif command == ":forward":
             self.forward(arg)
         elif command in _MEDIA_COMMANDS:
@@ -248,6 +246,17 @@ class _Console:
         self.flush()
 
 
+def _coordinates(arg: str) -> tuple[float, float]:
+    parts = arg.replace(",", " ").split()
+    try:
+        latitude, longitude = (float(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"type :loc LATITUDE LONGITUDE, e.g. {_HARBIN}") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError("latitude is -90 to 90 and longitude -180 to 180")
+    return latitude, longitude
+
+
 # --------------------------------------------------------------------------- media commands
 
 
@@ -301,9 +310,9 @@ def _send_photo(user: FakeUser, arg: str) -> str:
 
 
 def _send_album(user: FakeUser, arg: str) -> str:
-    count = int(arg) if arg else 3
+    count = int(arg) if arg.isdigit() else 3 if not arg else 0
     if not 2 <= count <= 10:
-        raise ValueError("an album has 2 to 10 photos")
+        raise ValueError("an album has 2 to 10 photos: type :album 3")
     group = uuid.uuid4().hex[:12]
     for _ in range(count):
         user.send_photo(sample_photo(), media_group_id=group)

@@ -195,6 +195,8 @@ async def test_media_commands_take_your_own_file_and_refuse_a_missing_one(
         f':photo "{own}" Grandmother',
         ":photo Grandmother's house on St.Sophia street",  # no file named: all caption
         ":voice /no/such/file.ogg",
+        ":album many",
+        ":album 11",
         f":voice '{own}'",
         ":quit",
     ]
@@ -210,6 +212,7 @@ async def test_media_commands_take_your_own_file_and_refuse_a_missing_one(
         "Grandmother's house on St.Sophia street",
     ]
     assert "! no such file: /no/such/file.ogg" in out
+    assert out.count("! an album has 2 to 10 photos: type :album 3") == 2
     assert (
         "! grandmother.jpg is not Ogg: a voice note is Opus in Ogg (.ogg); "
         "send other recordings with :doc"
@@ -225,12 +228,14 @@ async def test_a_location_button_says_how_to_share_one(fake_api: FakeBotAPI, bot
     users = people(fake_api)
     await bot.send_message(1001, "Where are you?", reply_markup=keyboard)
     out: list[str] = []
-    steps: list[Step] = ["1", ":loc 45.75 126.65", ":quit"]
+    steps: list[Step] = ["1", ":loc Harbin", ":loc 145.75 126.65", ":loc 45.75 126.65", ":quit"]
     await asyncio.wait_for(
         run_console(fake_api, users, "member", scripted(steps), out.append, reply_timeout=0.05),
         10,
     )
     assert "-- this button shares your location: type :loc LAT LON, e.g. :loc 45.75 126.65" in out
+    assert "! type :loc LATITUDE LONGITUDE, e.g. :loc 45.75 126.65" in out
+    assert "! latitude is -90 to 90 and longitude -180 to 180" in out
     sent = [u["message"] for u in fake_api.pending_updates if "message" in u]
     assert [m.get("location") for m in sent] == [{"latitude": 45.75, "longitude": 126.65}]
 
