@@ -13,7 +13,10 @@ import asyncio
 import contextlib
 import itertools
 import mimetypes
+import os
+import stat
 import sys
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -388,30 +391,70 @@ def _format_answer(answer: CallbackAnswer) -> str:
 
 
 class _Terminal:
-    """Reads lines in a worker thread (input() blocks) and prints the bot's messages.
+    """Reads your lines and prints the bot's messages, keeping the bot's loop running.
 
-    A message that arrives while you are typing would land after the prompt, on your
-    half-typed line: on a real terminal the line is cleared first, and the prompt and what
-    you typed are drawn again below the message.
+    On a terminal, input() (with line editing) runs in a daemon thread, since it blocks; a
+    message that arrives while you type clears your half-typed line, is printed, and the
+    prompt and what you typed are drawn again below it. From a pipe, lines are read
+    without a thread; from a file, directly (a file never blocks).
     """
 
     def __init__(self) -> None:
         self.prompt: str | None = None
-        self.redraw = sys.stdin.isatty() and sys.stdout.isatty()
-        if self.redraw:
+        self.interactive = sys.stdin.isatty()
+        self.redraw = self.interactive and sys.stdout.isatty()
+        self._pipe: asyncio.StreamReader | None = None
+        if self.interactive:
             with contextlib.suppress(ImportError):
                 import readline  # noqa: F401  (line editing and history for input())
 
     async def read(self, prompt: str) -> str | None:
-        loop = asyncio.get_running_loop()
+        """The next line, or None at the end of input (Ctrl-D)."""
         self.prompt = prompt
         try:
-            return await loop.run_in_executor(None, input, prompt)
-        except EOFError:
-            print()
-            return None
+            line = await (self._typed(prompt) if self.interactive else self._piped(prompt))
+        except asyncio.CancelledError:  # Ctrl-C: the shell's prompt gets a line of its own
+            print(flush=True)
+            raise
         finally:
             self.prompt = None
+        if line is None:
+            print(flush=True)
+        return line
+
+    async def _typed(self, prompt: str) -> str | None:
+        loop = asyncio.get_running_loop()
+        line: asyncio.Future[str | None] = loop.create_future()
+
+        def deliver(value: str | None) -> None:
+            if not line.done():
+                line.set_result(value)
+
+        def read_line() -> None:
+            try:
+                value: str | None = input(prompt)
+            except EOFError:
+                value = None
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (Ctrl-C)
+                loop.call_soon_threadsafe(deliver, value)
+
+        # A daemon thread, not the loop's executor: on Ctrl-C, asyncio.run would wait for
+        # the executor's thread, blocked in input() until Enter; a daemon is left behind.
+        threading.Thread(target=read_line, name="console-input", daemon=True).start()
+        return await line
+
+    async def _piped(self, prompt: str) -> str | None:
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        if self._pipe is None and not _is_regular_file(sys.stdin):
+            self._pipe = asyncio.StreamReader()
+            protocol = asyncio.StreamReaderProtocol(self._pipe)
+            await asyncio.get_running_loop().connect_read_pipe(lambda: protocol, sys.stdin)
+        if self._pipe is None:
+            text = sys.stdin.readline()
+        else:
+            text = (await self._pipe.readline()).decode("utf-8", "replace")
+        return text.rstrip("\r\n") if text else None
 
     def write(self, text: str) -> None:
         if self.prompt is None or not self.redraw:
@@ -424,6 +467,13 @@ class _Terminal:
             typed = readline.get_line_buffer()
         sys.stdout.write("\r\x1b[K" + text + "\n" + self.prompt + typed)
         sys.stdout.flush()
+
+
+def _is_regular_file(stream: Any) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError):
+        return True  # no descriptor (a replaced sys.stdin): read it directly
 
 
 async def run_console(

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import os
+import pty
 import re
+import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -375,3 +380,66 @@ async def run_sandbox_scripted(steps: list[Step], out: list[str], *, echo: bool 
     await asyncio.wait_for(
         run_sandbox(load_settings(_env_file=None), input_fn=input_fn, output_fn=out.append), 60
     )
+
+
+CONSOLE_ALONE = """
+import asyncio
+import contextlib
+from sandbox.console import run_console
+from sandbox.fake_api import FakeBotAPI
+
+async def main():
+    async with FakeBotAPI() as fake:
+        await run_console(fake, {"member": fake.user(1001)}, "member")
+
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    print("stopped")
+"""
+
+
+@pytest.mark.parametrize("stdin", ["pipe", "terminal"])
+async def test_ctrl_c_leaves_while_the_console_waits_for_a_line(stdin: str) -> None:
+    """Ctrl-C at the prompt ends the console at once, typing from a terminal (a thread waits
+    in input()) or from a pipe."""
+    if stdin == "terminal":
+        controller, terminal = pty.openpty()
+        streams = {"stdin": terminal, "stdout": terminal, "stderr": terminal}
+    else:
+        streams = {
+            "stdin": asyncio.subprocess.PIPE,  # open and silent: the console waits for a line
+            "stdout": asyncio.subprocess.PIPE,
+            "stderr": asyncio.subprocess.STDOUT,
+        }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CONSOLE_ALONE, cwd=ROOT, **streams
+    )
+    screen = b""
+
+    async def read_screen() -> bytes:
+        if stdin == "terminal":
+            with contextlib.suppress(OSError):  # EIO: the terminal's last user is gone
+                return await asyncio.to_thread(os.read, controller, 4096)
+            return b""
+        assert process.stdout is not None
+        return await process.stdout.read(4096)
+
+    try:
+        async with asyncio.timeout(30):
+            while b"member> " not in screen:  # the prompt is up: the reader waits
+                screen += await read_screen()
+        await asyncio.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(10):
+            while b"stopped" not in screen and (chunk := await read_screen()):
+                screen += chunk
+            await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+        if stdin == "terminal":
+            os.close(controller)
+            os.close(terminal)
+    assert process.returncode == 0, screen.decode()
+    assert screen.decode().splitlines()[-1].strip() == "stopped", screen.decode()
