@@ -25,9 +25,16 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# Loggers that speak at INFO on a timetable: APScheduler says two lines per job run, and
+# the delivery job runs every 2 seconds. Their warnings and errors still show.
+CHATTY_LOGGERS = ("apscheduler",)
+
+
 def _configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     level = logging.WARNING if quiet else getattr(logging, settings.log_level)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(level if level <= logging.DEBUG else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,11 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_sandbox(settings))
         return 0
+    from bot.reach import StartupRefused
     from bot.runner import run
 
     _configure_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except StartupRefused as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 

@@ -22,6 +22,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from archive.search import reindex_outdated
 from bot.app import build_delivery, build_dispatcher, create_bot
 from bot.jobs import build_scheduler
+from bot.reach import (
+    TRANSIENT,
+    OneLinePollingFailures,
+    describe_failure,
+    wait_for_bot_api,
+    wait_for_database,
+)
 from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
 from db.media import MediaStore
@@ -54,6 +61,7 @@ class RunningApp:
     bot: Bot
     dp: Dispatcher
     delivery: Delivery
+    api_base: str  # where the Bot API is reached (the address in messages about it)
 
 
 async def publish_menus(app: RunningApp) -> None:
@@ -97,7 +105,13 @@ async def open_app(
     delivery = build_delivery(bot, ctx, pacer, workers=settings.send_workers)
     delivery.lease = timedelta(seconds=settings.outbox_lease_seconds)
     storage = fsm_storage(settings)
-    app = RunningApp(ctx=ctx, bot=bot, dp=build_dispatcher(ctx, storage), delivery=delivery)
+    app = RunningApp(
+        ctx=ctx,
+        bot=bot,
+        dp=build_dispatcher(ctx, storage),
+        delivery=delivery,
+        api_base=api_base,
+    )
     try:
         yield app
     finally:
@@ -197,19 +211,24 @@ def _web_app(app: RunningApp) -> web.Application:
 async def run_polling(
     app: RunningApp, *, handle_signals: bool = True, scheduler: bool = True, web: bool = True
 ) -> None:
-    await app.bot.delete_webhook(drop_pending_updates=False)
-    jobs = await _prepare(app, scheduler=scheduler)
     settings = app.ctx.settings
-    web_runner = (
-        await start_web(app.ctx, settings.web_host, settings.web_port, app=_web_app(app))
-        if web
-        else None
-    )
+    await app.bot.delete_webhook(drop_pending_updates=False)
     me = await app.bot.get_me()
-    log.info("bot @%s is running (long polling)", me.username)
+    jobs = await _prepare(app, scheduler=scheduler)
+    # A lost connection is polling's to retry: one line per failure, not two.
+    polling_log = logging.getLogger("aiogram.dispatcher")
+    one_line = OneLinePollingFailures(app.api_base, app.bot.token)
+    polling_log.addFilter(one_line)
+    web_runner = None
     try:
+        if web:
+            web_runner = await start_web(
+                app.ctx, settings.web_host, settings.web_port, app=_web_app(app)
+            )
+        log.info("bot @%s is running (long polling)", me.username)
         await app.dp.start_polling(app.bot, handle_signals=handle_signals, close_bot_session=False)
     finally:
+        polling_log.removeFilter(one_line)
         if jobs is not None:
             jobs.shutdown(wait=False)
         if web_runner is not None:
@@ -273,10 +292,22 @@ async def serve(app: RunningApp) -> None:
 
 
 async def run(settings: Settings) -> None:
-    async with open_app(
-        settings, token=settings.token(), api_base=settings.telegram_api_base
-    ) as app:
-        await serve(app)
+    """Serve until stopped; while the database server or Telegram cannot be reached, wait
+    for them (StartupRefused if either says no: a wrong token or password)."""
+    api_base = settings.telegram_api_base
+    await wait_for_database(settings.database_url)
+    async with open_app(settings, token=settings.token(), api_base=api_base) as app:
+        while True:
+            await wait_for_bot_api(app.bot, api_base)
+            try:
+                await serve(app)
+                return
+            except TRANSIENT as exc:  # lost again between getMe and serving: wait again
+                log.warning(
+                    "cannot reach the Telegram Bot API at %s while starting: %s",
+                    api_base,
+                    describe_failure(exc, app.bot.token),
+                )
 
 
 def main_loop(settings: Settings) -> None:
