@@ -293,6 +293,8 @@ async def test_a_whole_memoir_with_a_photo_and_a_voice_note(
         ":press Skip",  # the decade
         ":press Skip",  # the place
         ":press Skip",  # the people
+        ":press 🌐 Yes, with my name",  # the public website
+        said("has been sent to the organisers"),
         ":quit",
     ]
     await run_sandbox_scripted(steps, out)
