@@ -37,6 +37,12 @@ def _configure_logging(settings: Settings, *, quiet: bool = False) -> None:
         logging.getLogger(name).setLevel(level if level <= logging.DEBUG else logging.WARNING)
 
 
+def _one_line(exc: BaseException) -> str:
+    from bot.reach import describe_failure
+
+    return describe_failure(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     try:
@@ -47,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         from db.migrate import upgrade_to_head
 
-        asyncio.run(upgrade_to_head(settings.database_url))
+        try:
+            asyncio.run(upgrade_to_head(settings.database_url))
+        except Exception as exc:  # one line, not a traceback: the server is down, say
+            print(f"cannot migrate the database: {_one_line(exc)}", file=sys.stderr)
+            return 2
         print("database is at the newest schema")
         return 0
     if args.command == "backup":
@@ -55,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
 
         from db.backup import run_backup
 
-        return run_backup(settings.database_url, Path(args.path) if args.path else None)
+        try:
+            return run_backup(settings.database_url, Path(args.path) if args.path else None)
+        except Exception as exc:
+            print(f"cannot back up the database: {_one_line(exc)}", file=sys.stderr)
+            return 2
     if args.command == "sandbox" or not settings.has_token:
         from bot.sandbox import run_sandbox
 

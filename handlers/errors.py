@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +29,12 @@ def _user_id(event: ErrorEvent) -> tuple[int | None, str | None]:
 
 def make_error_handler(i18n: I18n, session_factory: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
     async def on_error(event: ErrorEvent, bot: Bot) -> bool:
+        if isinstance(event.exception, TelegramNetworkError):
+            # The network dropped mid-update: one line; a traceback would say nothing more.
+            log.warning(
+                "update %s: Telegram unreachable: %s", event.update.update_id, event.exception
+            )
+            return True
         log.error(
             "update %s failed: %s: %s",
             event.update.update_id,

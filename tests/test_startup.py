@@ -69,6 +69,23 @@ def test_python_m_bot_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.sqlite_only  # reads sqlite_master
+def test_migrate_says_in_one_line_that_the_database_is_down(tmp_path: Path) -> None:
+    closed = "postgresql+asyncpg://club:secret-password@127.0.0.1:1/club"
+    env = {**os.environ, "DATABASE_URL": closed, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "secret-password" not in result.stderr
+
+
 async def test_migrations_twice_change_nothing(tmp_path: Path) -> None:
     path = tmp_path / "club.sqlite3"
     url = f"sqlite+aiosqlite:///{path}"
