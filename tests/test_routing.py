@@ -123,8 +123,9 @@ async def test_the_app_dispatcher_joins_the_members_routers(
     dispatcher = build_dispatcher(app_context)
     # The members' routers, joined, are the dispatcher's own handlers: tried first, as
     # they were when they came first among its routers.
-    assert len(dispatcher.message.handlers) == 26
-    assert len(dispatcher.callback_query.handlers) == 20
+    # (club_chat: /next in a group and the /start links; talks: /talk, /mytalks and steps)
+    assert len(dispatcher.message.handlers) == 36
+    assert len(dispatcher.callback_query.handlers) == 22
     names = [router.name for router in dispatcher.sub_routers]
     assert names == ["organisers", "calendar+fallback"]
     # Two dispatchers in one process, as tests and the sandbox build them.
