@@ -32,6 +32,7 @@ from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
 from handlers.organisers import meeting_error_text
+from handlers.programme_publish import release_programme
 from handlers.replies import clip, show
 from handlers.talk_review import meeting_label, programme_screen
 from scheduling.geo import localtime
@@ -319,6 +320,7 @@ async def _manage(
         )
     elif data.action == "confirm_cancel":
         await cancel_meeting(session, meeting, "", now=now)
+        await release_programme(session, meeting.id, now=now)
         await commit(session)
         await show(query, _("It is cancelled. Everyone is being told."))
 

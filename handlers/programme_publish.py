@@ -30,3 +30,10 @@ async def publish(
             await agenda.rewrite_programme(session, meeting, items, now=now)
         else:
             await agenda.set_programme(session, meeting, items, now=now)
+
+
+async def release_programme(session: AsyncSession, meeting_id: int, *, now: datetime) -> None:
+    """After a cancellation: its talks go back to the queue (speakers are told), and the
+    cancelled meeting's published programme empties."""
+    if await slots.release_cancelled(session, meeting_id, now=now):
+        await publish(session, [meeting_id], now=now)

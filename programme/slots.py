@@ -158,6 +158,22 @@ async def take_out(session: AsyncSession, talk: Talk, *, now: datetime) -> int:
     return meeting.id
 
 
+async def release_cancelled(session: AsyncSession, meeting_id: int, *, now: datetime) -> int:
+    """A cancelled meeting's talks go back to the queue, to be placed in another meeting;
+    each speaker is told. Returns how many."""
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None or meeting.status == "scheduled":
+        return 0
+    placed = await programme_talks(session, meeting_id)
+    for talk in placed:
+        talk.status = PROPOSED
+        talk.meeting_id = talk.position = None
+        talk.updated_at = now
+        await notices.queue_decision(session, talk, notices.TAKEN_OUT, now=now, meeting=meeting)
+    await session.flush()
+    return len(placed)
+
+
 async def free_positions(session: AsyncSession, meeting_id: int) -> tuple[list[int], int]:
     """(taken slot numbers, the first slot after them)."""
     taken = sorted(

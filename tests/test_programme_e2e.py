@@ -261,6 +261,12 @@ async def test_bad_input_is_refused_clearly(club: Club) -> None:
     await admin.expect_reply()  # the minutes question
     reply = await club.press(admin, "20 minutes")
     assert "a cancelled meeting has no programme" in (reply.text or "")
+    # The cancelled meeting's talk went back to the queue, and its speaker was told.
+    async with club.app.ctx.session_factory() as session:
+        statuses = {t.title: (t.status, t.meeting_id) for t in await session.scalars(select(Talk))}
+    assert statuses == {"Old maps": ("proposed", None), "Harbin railway": ("proposed", None)}
+    await club.app.delivery.drain()
+    assert "Your talk «Old maps» is no longer in the programme" in "\n".join(texts(speaker))
 
 
 CHANNEL = -1001234567890

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Meeting, Member, OutboxMessage, Rsvp
@@ -201,13 +201,8 @@ async def _queue_notices(session: AsyncSession, meeting: Meeting, now: datetime)
     done = [r.id for r in rows if r.sent_at is not None or r.dropped]
     if done:
         await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(done)))
-    if waiting:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([r.id for r in waiting]))
-            .values(due_at=due, payload=body)
-            .execution_options(synchronize_session=False)
-        )
+    for row in waiting:
+        row.due_at, row.payload = due, body
     have = {r.member_id for r in waiting}
     # Members whose announcement has not gone out yet read the programme there; those who
     # said they cannot come are spared the details.
