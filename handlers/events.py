@@ -27,15 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Meeting, Member
 from db.unit_of_work import commit
 from ground.clock import Clock
+from ground.settings import Settings
 from handlers.filters import TypedAnswer
 from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
-from handlers.organisers import meeting_error_text
+from handlers.organisers import meeting_error_text, zoom_note
 from handlers.programme_publish import release_programme
 from handlers.replies import clip, show
 from handlers.talk_review import meeting_label, programme_screen
 from scheduling.geo import localtime
+from scheduling.meetings import zoom
 from scheduling.meetings.event_text import KIND_LABELS
 from scheduling.meetings.lifecycle import (
     EVENT_KINDS,
@@ -289,6 +291,7 @@ async def _manage(
     session: AsyncSession,
     member: Member | None,
     now: datetime,
+    settings: Settings,
 ) -> None:
     meeting = await session.get(Meeting, data.meeting_id)
     if meeting is None or meeting.status != "scheduled":
@@ -322,7 +325,10 @@ async def _manage(
         await cancel_meeting(session, meeting, "", now=now)
         await release_programme(session, meeting.id, now=now)
         await commit(session)
-        await show(query, _("It is cancelled. Everyone is being told."))
+        outcome = await zoom.on_meeting_cancelled(meeting, settings)
+        await show(
+            query, _("It is cancelled. Everyone is being told.") + zoom_note("delete", outcome)
+        )
 
 
 async def _managed(state: FSMContext, session: AsyncSession) -> Meeting | None:
@@ -468,6 +474,7 @@ async def on_event_button(
     session: AsyncSession,
     member: Member | None,
     clock: Clock,
+    settings: Settings,
 ) -> None:
     action, now = callback_data.action, clock.now()
     if action == "stop":
@@ -511,7 +518,7 @@ async def on_event_button(
     elif action == "send":
         await _send_summary(query, state, session, callback_data.meeting_id, now)
     else:
-        await _manage(query, callback_data, state, session, member, now)
+        await _manage(query, callback_data, state, session, member, now, settings)
 
 
 async def _send_summary(

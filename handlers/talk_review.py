@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -139,8 +140,8 @@ async def _proposed(query: CallbackQuery, session: AsyncSession, talk_id: int) -
 
 
 async def choose_meeting(
-    query: CallbackQuery, session: AsyncSession, member: Member | None, talk: Talk, now
-) -> None:  # type: ignore[no-untyped-def]
+    query: CallbackQuery, session: AsyncSession, member: Member | None, talk: Talk, now: datetime
+) -> None:
     meetings = await slots.open_meetings(session, now)
     if not meetings:
         await show(query, _("No meeting or event is set. Set one with /meeting or /event first."))
@@ -213,7 +214,7 @@ async def accept_talk(
     app: AppContext,
     bot: Bot,
     member: Member | None,
-    now,  # type: ignore[no-untyped-def]
+    now: datetime,
     minutes: int,
 ) -> None:
     data = await state.get_data()
@@ -431,7 +432,7 @@ async def on_programme(
     state: FSMContext,
     session: AsyncSession,
     member: Member | None,
-    now,  # type: ignore[no-untyped-def]
+    now: datetime,
 ) -> None:
     meeting = await session.get(Meeting, callback_data.meeting_id)
     if meeting is None:

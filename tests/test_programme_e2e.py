@@ -92,6 +92,8 @@ async def test_a_proposal_accepted_into_a_programme_reaches_announcement_reminde
     assert "You speak 1 of 1, from 20:00 your time, for 20 minutes." in told
     chinese = listener.messages()[-1].text or ""
     assert "17:00《Streets of old Harbin》——Sue（20分钟，英语）" in chinese, chinese
+    mine = await club.say(speaker, "/mytalks")
+    assert "Saturday 16 January, 20:00: talk 1 of 1, from 20:00 your time." in (mine.text or "")
     # The announcement carried the programme: no separate notice of the same change.
     club.clock.advance(minutes=15)
     assert (await club.app.delivery.drain()).sent == 0
@@ -210,6 +212,18 @@ async def test_a_special_event_next_to_the_monthly_meeting_with_separate_rsvps(
         }
     assert answers == {meetings["monthly"]: "yes", meetings["memorial"]: "no"}
     assert waiting == {meetings["monthly"]}
+
+    # Cancelled from /events: everyone hears of the event, the monthly meeting stays.
+    await club.say(admin, "/events")
+    await club.press_starting(admin, "Saturday 23 January")
+    await club.press(admin, "❌ Cancel it")
+    await club.press(admin, "Yes, cancel it")
+    await club.app.delivery.drain()
+    assert texts(angeles)[-1].startswith("«Day of memory» (Memorial service) on Friday 22 January")
+    sydney.send_text("/next")
+    (left,) = [await sydney.expect_reply()]
+    assert (left.text or "").startswith("The next club meeting:")
+    await sydney.expect_no_reply()
 
 
 async def test_bad_input_is_refused_clearly(club: Club) -> None:
