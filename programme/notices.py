@@ -31,6 +31,9 @@ TAKEN_OUT = "removed"
 # The button under "changes asked": ("revise", talk id) reopens the proposal.
 ACTION = "talk"
 REVISE_LABEL = N_("✏️ Revise the proposal")
+# A speaker's own reminder comes this long before (scheduling/meetings/lifecycle.py says so
+# for the meetings domain; a talk accepted later is told so at once).
+REMINDER_LEAD = timedelta(days=1)
 
 # (UTC instant, IANA zone, locale) -> "суббота, 16 января, 10:00"
 WhenFormat = Callable[[datetime, str, str], str]
@@ -154,7 +157,11 @@ def talk_renderer(i18n: Translator, when: WhenFormat) -> Renderer:
                             count=minutes
                         ),
                     ),
-                    t("A day before, I will remind you and send the link. /mytalks shows it too."),
+                    t("A day before, I will remind you and send the link. /mytalks shows it too.")
+                    if meeting.starts_at - now > REMINDER_LEAD
+                    else t(
+                        "The meeting is soon: the link comes with its reminders; /mytalks shows your slot."
+                    ),
                 )
             )
             return Outgoing(text)

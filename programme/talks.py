@@ -21,7 +21,7 @@ from db.models import Member, Talk, TalkMaterial
 from programme import notices
 from programme.states import ACCEPTED, CHANGES, DECLINED, DRAFT, PROPOSED
 
-__all__ = ["ACCEPTED", "CHANGES", "DECLINED", "DRAFT", "PROPOSED"]
+# (The states are read from here by the chat layer too: talks.PROPOSED, ...)
 LANGUAGES = ("ru", "en", "zh")
 MIN_MINUTES, MAX_MINUTES = 3, 180
 MAX_TITLE = 200

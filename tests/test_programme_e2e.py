@@ -308,6 +308,19 @@ async def test_posts_in_the_club_channel_never_carry_links_or_members(tmp_path) 
         assert (reply.text or "").startswith("The next club meeting:")
         assert "secret-room" in (reply.text or "")
 
+        # Two programme changes in the quiet period: one post, written as it goes out.
+        await propose(club, member, "Old photographs")
+        await propose(club, member, "Letters home")
+        await accept(club, admin, slot="1 · free")
+        await accept(club, admin, slot="2 · free")
+        club.clock.advance(minutes=11)
+        await club.app.delivery.drain()
+        posts = [m.text or "" for m in club.fake.chat_messages(CHANNEL)]
+        assert len(posts) == 2, posts
+        assert posts[1].startswith("Изменилась программа: Встреча клуба «Любимый Харбин».")
+        assert "1. «Old photographs» — Sue (20 минут)\n2. «Letters home» — Sue (20 минут)" in posts[1]
+        assert "secret-room" not in posts[1]
+
 
 async def test_a_chat_that_refuses_posts_loses_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
     async with running_club(tmp_path, club_chat_id="-100999") as club:

@@ -161,7 +161,8 @@ async def set_programme(
     meeting.sequence += 1  # calendars take the new DESCRIPTION
     meeting.updated_at = now
     due = await _queue_notices(session, meeting, now)
-    await club_chat.queue_quiet_post(session, PROGRAMME, meeting.id, due_at=due)
+    if not await _announcement_waits(session, meeting):  # else the post carries the programme
+        await club_chat.queue_quiet_post(session, PROGRAMME, meeting.id, due_at=due)
     await sync_speaker_reminders(session, meeting, now=now)
     await session.flush()
     return True
@@ -180,6 +181,22 @@ async def rewrite_programme(
     meeting.updated_at = now
     await session.flush()
     return True
+
+
+async def _announcement_waits(session: AsyncSession, meeting: Meeting) -> bool:
+    """Whether the club chat's announcement of this meeting is still to be posted."""
+    waiting = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.kind == club_chat.PREFIX + ANNOUNCE,
+            OutboxMessage.member_id.is_(None),
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.dropped.is_(False),
+        )
+        .limit(1)
+    )
+    return waiting is not None
 
 
 async def _queue_notices(session: AsyncSession, meeting: Meeting, now: datetime) -> datetime:
