@@ -135,19 +135,14 @@ def render(
         return Outgoing(text)
     if kind == RESCHEDULED:
         old = datetime.fromisoformat(data["old_start"])
-        moved = (
-            t("{event} has moved.").format(event=name)
-            if event
-            else t("The club meeting has moved.")
-        )
-        text = (
-            moved
-            + "\n"
-            + t("Was: {old}\nNow: {new}").format(
-                old=localtime.format_meeting_time(old, zone, locale),
-                new=localtime.format_meeting_time(meeting.starts_at, zone, locale),
-            )
-        )
+        times = {
+            "old": localtime.format_meeting_time(old, zone, locale),
+            "new": localtime.format_meeting_time(meeting.starts_at, zone, locale),
+        }
+        if event:
+            text = t("{event} has moved.\nWas: {old}\nNow: {new}").format(event=name, **times)
+        else:
+            text = t("The club meeting has moved.\nWas: {old}\nNow: {new}").format(**times)
         return Outgoing(
             text + "\n" + meeting_details(i18n, member, meeting),
             rsvp_buttons(i18n, locale, meeting),
