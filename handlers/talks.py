@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
+from datetime import datetime
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
@@ -16,11 +17,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.intake import FileTooBig, fetch_and_store
 from db.models import Meeting, Member, Talk
 from db.unit_of_work import commit
+from delivery import notes
+from delivery.messages import Outgoing
 from ground.clock import Clock
 from ground.context import AppContext
 from handlers.callbacks import TalkCb
@@ -28,7 +32,7 @@ from handlers.files import incoming_file, telegram_download
 from handlers.filters import TypedAnswer
 from handlers.gates import REGISTERED
 from handlers.keyboards import Keyboard
-from handlers.memoirs import HasFile, store_of
+from handlers.memoirs import HasFile, organiser_ids, store_of
 from handlers.programme_publish import publish
 from handlers.replies import clip, show
 from programme import notices as talk_notices
@@ -346,7 +350,8 @@ async def on_step(
         except talks.TalkError as exc:
             await show(query, talk_error_text(exc))
             return
-        await commit(session)
+        await tell_organisers(session, app, member, talk, now=now)
+        await commit(session)  # the proposal and the organisers' notes together
         await state.clear()
         await show(
             query,
@@ -357,6 +362,33 @@ async def on_step(
         )
     else:
         await query.answer(_("This button is no longer active."), show_alert=True)
+
+
+async def tell_organisers(
+    session: AsyncSession, app: AppContext, speaker: Member, talk: Talk, *, now: datetime
+) -> None:
+    """A note to each organiser, in their language, through the outbox."""
+    ids = await organiser_ids(session, app) - {speaker.telegram_id}
+    if not ids:
+        return
+    rows = await session.execute(
+        select(Member.telegram_id, Member.locale).where(Member.telegram_id.in_(ids))
+    )
+    locales = {telegram_id: locale for telegram_id, locale in rows}
+    waiting = await talks.count_proposed(session)
+    for telegram_id in sorted(ids):
+        locale = locales.get(telegram_id) or app.settings.default_locale
+
+        def t(message: str, locale: str = locale) -> str:
+            return app.i18n.gettext(message, locale=locale)
+
+        text = t(
+            "New talk proposal: «{title}» from {speaker}. Waiting for review: {count}. "
+            "/review opens the queue."
+        ).format(title=talk.title or "—", speaker=talk.speaker_name or "—", count=waiting)
+        notes.queue_note(
+            session, telegram_id, f"talk-proposed:{talk.id}", Outgoing(text), due_at=now
+        )
 
 
 async def _save(

@@ -79,6 +79,11 @@ async def test_a_proposal_accepted_into_a_programme_reaches_announcement_reminde
 
     thanks = await propose(club, speaker, "Streets of old Harbin", pdf=True)
     assert "is with the organisers" in (thanks.text or "")
+    await club.app.delivery.drain()  # the organisers hear of it
+    assert texts(admin)[-1] == (
+        "New talk proposal: «Streets of old Harbin» from Sue. Waiting for review: 1. "
+        "/review opens the queue."
+    )
     await club.say(admin, "/meeting 2027-01-16 10:00")  # 09:00 UTC
     done = await accept(club, admin, slot="1 · free")
     assert "Accepted: «Streets of old Harbin», slot 1" in done
