@@ -323,7 +323,9 @@ async def test_posts_in_the_club_channel_never_carry_links_or_members(tmp_path) 
         posts = [m.text or "" for m in club.fake.chat_messages(CHANNEL)]
         assert len(posts) == 2, posts
         assert posts[1].startswith("Изменилась программа: Встреча клуба «Любимый Харбин».")
-        assert "1. «Old photographs» — Sue (20 минут)\n2. «Letters home» — Sue (20 минут)" in posts[1]
+        assert (
+            "1. «Old photographs» — Sue (20 минут)\n2. «Letters home» — Sue (20 минут)" in posts[1]
+        )
         assert "secret-room" not in posts[1]
 
 
