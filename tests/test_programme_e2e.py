@@ -453,3 +453,51 @@ async def test_talk_texts_in_russian_with_plural_forms(club: Club) -> None:
     assert "12:00 «Старые улицы» — Вера (21 минута)" in mine, mine
     assert "суббота, 16 января, 12:00" in mine
     assert timedelta(minutes=10) == QUIET
+
+
+async def test_changes_asked_reach_the_speaker_who_revises_and_a_decline_says_why(
+    club: Club,
+) -> None:
+    admin = await organiser(club)
+    speaker = club.user(491, first_name="Sue", language_code="en")
+    await club.register(speaker)
+    await propose(club, speaker, "Old maps", minutes="30 minutes")
+    await club.say(admin, "/review")
+    await admin.expect_reply()
+    await review_talks(club, admin)
+    await club.press(admin, "✏️ Ask for changes")
+    await club.say(admin, "Please add the years the maps cover.")
+    await club.app.delivery.drain()
+    asked = speaker.messages()[-1]
+    assert "Their note: Please add the years the maps cover." in (asked.text or "")
+    revising = await club.press(speaker, "✏️ Revise the proposal")
+    assert "Revising «Old maps»" in (revising.text or "")
+    await club.press(speaker, "Keep: Old maps")
+    await club.say(speaker, "Maps of Harbin, 1920 to 1950.")
+    await club.press(speaker, "English")
+    await club.press(speaker, "Keep: 30 minutes")
+    await club.press(speaker, "✅ Done")
+    await club.press(speaker, "📨 Send to the organisers")
+    async with club.app.ctx.session_factory() as session:
+        talk = await session.scalar(select(Talk))
+        assert talk is not None
+        assert (talk.status, talk.title, talk.abstract, talk.minutes) == (
+            "proposed",
+            "Old maps",
+            "Maps of Harbin, 1920 to 1950.",
+            30,
+        )
+
+    await club.say(admin, "/review")
+    await admin.expect_reply()
+    await review_talks(club, admin)
+    await club.press(admin, "❌ Decline")
+    done = await club.say(admin, "The programme is full this season.")
+    assert "Declined" in (done.text or "")
+    await club.app.delivery.drain()
+    declined = speaker.messages()[-1].text or ""
+    assert "could not include it this time. Their note: The programme is full this season." in (
+        declined
+    )
+    mine = await club.say(speaker, "/mytalks")
+    assert "not included this time" in (mine.text or "")
