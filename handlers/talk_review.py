@@ -8,12 +8,10 @@ All handlers here live on the organisers' router (checked on every use).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -109,15 +107,17 @@ async def show_next_talk(
     app: AppContext,
     bot: Bot,
     after: int = 0,
+    *,
+    answered: bool = False,
 ) -> None:
-    """The next proposal as new messages (the one pressed keeps what it said)."""
+    """The next proposal as new messages (the one pressed keeps what it said). A pressed
+    button is answered here unless the caller `answered` it already (once, never twice)."""
     talk = await talks.next_proposed(session, after)
     if talk is None and after:
         talk = await talks.next_proposed(session)  # round again from the oldest
     chat_id = event.from_user.id  # type: ignore[union-attr]
-    if isinstance(event, CallbackQuery):
-        with contextlib.suppress(TelegramBadRequest):  # already answered after a decision
-            await event.answer()
+    if isinstance(event, CallbackQuery) and not answered:
+        await event.answer()
     if talk is None:
         await bot.send_message(chat_id, _("No talk proposals are waiting."))
         return
@@ -253,7 +253,7 @@ async def accept_talk(
             quiet=quiet,
         ),
     )
-    await show_next_talk(event, session, app, bot)
+    await show_next_talk(event, session, app, bot, answered=True)  # show() answered it
 
 
 @router.callback_query(RevTalkCb.filter())

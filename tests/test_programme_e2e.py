@@ -4,8 +4,11 @@ summaries, and the bad input around them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from db.models import Meeting, OutboxMessage, Rsvp, Talk, TalkMaterial
@@ -14,6 +17,19 @@ from scheduling.feeds.calendar import render_calendar
 from scheduling.meetings.agenda import QUIET
 from tests.club import ADMIN_ID, Club, running_club
 from tests.ics_parsers import parse_all
+
+
+@pytest.fixture
+async def club(tmp_path: Path) -> AsyncIterator[Club]:
+    """The running club; afterwards, every pressed button was answered exactly once."""
+    async with running_club(tmp_path) as running:
+        yield running
+        twice = [
+            r.params for r in running.fake.requests_for("answerCallbackQuery") if r.status != 200
+        ]
+        assert not twice, f"a button was answered twice: {twice}"
+        assert not running.fake.unanswered_callbacks(), "a button was never answered"
+
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
