@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -24,6 +25,14 @@ _HTML_LANG = {"zh": "zh-Hans"}
 
 def _english_count(n: int) -> str:
     return f"{n:,} memoir" if n == 1 else f"{n:,} memoirs"
+
+
+def _english_minutes(n: int) -> str:
+    return f"{n} minute" if n == 1 else f"{n} minutes"
+
+
+def _iso_day(moment: datetime) -> str:
+    return moment.date().isoformat()
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,17 @@ class ExportLabels:
     recording_name: str = "recording"
     missing_file: str = "This file is missing from the archive."
     no_memoirs: str = "No memoirs have been approved yet."
+    # The proceedings: one chapter per meeting with its talks (programme/queries.py).
+    proceedings: str = "Proceedings"
+    # A meeting's day as the organiser reads it; the caller knows their zone and language.
+    day: Callable[[datetime], str] = _iso_day
+    minutes: Callable[[int], str] = _english_minutes
+    summary: str = "Summary"
+    recording: str = "Recording of the meeting"
+    materials: str = "Materials"
+    talks: str = "Talks"
+    speaker_unknown: str = "Speaker not named"
+    no_talks: str = "No talks were given."
 
 
 @dataclass(frozen=True)
@@ -74,6 +94,25 @@ class MemoirView:
     people: str | None
     paragraphs: list[str]
     files: list[FileView] = field(default_factory=list)
+
+
+@dataclass
+class TalkView:
+    number: int
+    title: str
+    meta: str
+    paragraphs: list[str]
+    files: list[FileView] = field(default_factory=list)
+
+
+@dataclass
+class ChapterView:
+    id: int
+    title: str
+    meta: str
+    summary: list[str]
+    recording: str | None
+    talks: list[TalkView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -160,3 +199,11 @@ def render_cover(
         contents=contents,
         **_common(labels, ""),
     )
+
+
+def render_chapter(view: ChapterView, labels: ExportLabels) -> Iterator[str]:
+    return _template("chapter.html").generate(chapter=view, **_common(labels, "../"))
+
+
+def render_proceedings(chapters: Iterable[ListItem], labels: ExportLabels) -> Iterator[str]:
+    return _template("proceedings.html").generate(chapters=chapters, **_common(labels, "../"))

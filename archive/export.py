@@ -3,6 +3,9 @@
 The site: `index.html` (the cover: club, title, how many memoirs, the indexes and the
 contents), a page per memoir under `memoirs/`, indexes by theme, decade and author, the
 files under `media/`, one stylesheet. Pages come from the templates in archive/book.py.
+With a proceedings source (the programme domain's, passed in by the caller), the book
+also has `proceedings/`: one chapter per meeting with its summary, recording and talks
+and their materials, and `proceedings.json`.
 
 Members' files are data: each is named by its content hash and the extension its bytes
 prove (db/filetypes.py), so an uploaded `evil.html` sits in the book as `<sha>.bin`. Only
@@ -30,27 +33,40 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from archive.book import (
+    ChapterView,
     ExportLabels,
     FileView,
     ListItem,
     MemoirView,
+    TalkView,
     list_item,
     meta_line,
     paragraphs,
     period,
+    render_chapter,
     render_cover,
     render_listing,
     render_memoir,
+    render_proceedings,
     stylesheet,
 )
 from archive.memoirs import APPROVED
@@ -59,7 +75,7 @@ from db.filetypes import AUDIO, HEAD_BYTES, IMAGE, FileType, download_name, snif
 from db.media import KIND_PHOTO, KIND_VOICE, MediaStore
 from db.models import Memoir
 
-__all__ = ["BATCH", "ExportLabels", "ExportResult", "build_export"]
+__all__ = ["BATCH", "ExportLabels", "ExportResult", "ProceedingsSource", "build_export"]
 
 BATCH = 200
 LISTING_BATCH = 1000
@@ -75,6 +91,46 @@ class ExportResult:
     memoirs: int = 0
     files: int = 0
     size: int = 0
+    chapters: int = 0
+
+
+class MaterialLike(Protocol):
+    kind: str
+    path: str
+    mime_type: str
+    size: int
+    sha256: str
+    caption: str | None
+    original_name: str | None
+
+
+class TalkLike(Protocol):
+    number: int
+    title: str
+    abstract: str | None
+    speaker: str | None
+    minutes: int
+
+    @property
+    def materials(self) -> Sequence[MaterialLike]: ...
+
+
+class ChapterLike(Protocol):
+    """A meeting of the proceedings (programme.queries.ProgrammeView satisfies it)."""
+
+    meeting_id: int
+    title: str | None
+    theme: str | None
+    starts_at: datetime
+    recording_link: str | None
+    summary: str | None
+
+    @property
+    def slots(self) -> Sequence[TalkLike]: ...
+
+
+# session -> the chapters, oldest first (the programme domain's, wired in by the caller).
+ProceedingsSource = Callable[[AsyncSession], Awaitable[Sequence[ChapterLike]]]
 
 
 @dataclass(frozen=True)
@@ -298,13 +354,15 @@ class _BookWriter:
         self.json_out = json_out
         self.files = 0
 
-    def add(self, entry: _Entry, first: bool) -> None:
+    def _files(
+        self, media: Iterable[_Media | MaterialLike], title: str
+    ) -> tuple[list[FileView], list[dict[str, Any]]]:
+        """Copy each file into the book; its view on a page and its JSON record."""
         labels = self.labels
-        title = entry.title or labels.untitled
         views: list[FileView] = []
         records: list[dict[str, Any]] = []
         photos = recordings = 0
-        for item in entry.media:
+        for item in media:
             file_type, name = self._place(item)
             records.append(
                 {
@@ -331,6 +389,63 @@ class _BookWriter:
             else:
                 saved_as = download_name(item.original_name, file_type, labels.document)
                 views.append(FileView("download", name, "", item.caption, saved_as))
+        return views, records
+
+    def add_chapter(self, chapter: ChapterLike) -> tuple[ListItem, dict[str, Any]]:
+        """A meeting's page of the proceedings; its contents line and JSON record."""
+        labels = self.labels
+        title = chapter.title or chapter.theme or labels.day(chapter.starts_at)
+        talks: list[TalkView] = []
+        records: list[dict[str, Any]] = []
+        for slot in chapter.slots:
+            files, file_records = self._files(slot.materials, slot.title)
+            talks.append(
+                TalkView(
+                    number=slot.number,
+                    title=slot.title,
+                    meta=meta_line(
+                        (slot.speaker or labels.speaker_unknown, labels.minutes(slot.minutes))
+                    ),
+                    paragraphs=paragraphs(slot.abstract),
+                    files=files,
+                )
+            )
+            records.append(
+                {
+                    "number": slot.number,
+                    "title": slot.title,
+                    "speaker": slot.speaker,
+                    "minutes": slot.minutes,
+                    "abstract": slot.abstract,
+                    "materials": file_records,
+                }
+            )
+        link = chapter.recording_link or ""
+        recording = link if link.startswith(("https://", "http://")) else None
+        meta = meta_line((labels.day(chapter.starts_at), chapter.theme if chapter.title else None))
+        view = ChapterView(
+            id=chapter.meeting_id,
+            title=title,
+            meta=meta,
+            summary=paragraphs(chapter.summary),
+            recording=recording,
+            talks=talks,
+        )
+        _write_page(self.zf, f"proceedings/{chapter.meeting_id}.html", render_chapter(view, labels))
+        record = {
+            "meeting": chapter.meeting_id,
+            "title": title,
+            "starts_at": chapter.starts_at.isoformat(),
+            "summary": chapter.summary,
+            "recording": recording,
+            "talks": records,
+        }
+        return ListItem(chapter.meeting_id, title, "— " + meta), record
+
+    def add(self, entry: _Entry, first: bool) -> None:
+        labels = self.labels
+        title = entry.title or labels.untitled
+        views, records = self._files(entry.media, title)
         view = MemoirView(
             id=entry.id,
             title=title,
@@ -362,7 +477,7 @@ class _BookWriter:
         }
         self.json_out.write(("[\n" if first else ",\n") + json.dumps(record))
 
-    def _place(self, item: _Media) -> tuple[FileType | None, str | None]:
+    def _place(self, item: _Media | MaterialLike) -> tuple[FileType | None, str | None]:
         """Copy a file into the ZIP (once per content and type) under a name whose
         extension its bytes prove; (None, None) when the file is gone from the store."""
         try:
@@ -422,8 +537,26 @@ def _groups(
         yield group, (list_item(row, labels) for row in members)
 
 
+def _write_proceedings(
+    writer: _BookWriter, zf: StreamingZip, chapters: Sequence[ChapterLike]
+) -> None:
+    contents, records = [], []
+    for chapter in chapters:
+        item, record = writer.add_chapter(chapter)
+        contents.append(item)
+        records.append(record)
+    _write_page(zf, "proceedings/index.html", render_proceedings(contents, writer.labels))
+    zf.write_bytes(
+        "proceedings.json", (json.dumps(records, ensure_ascii=False, indent=1) + "\n").encode()
+    )
+
+
 def _write_book(
-    rows: _Rows, store: MediaStore, destination: Path, labels: ExportLabels
+    rows: _Rows,
+    store: MediaStore,
+    destination: Path,
+    labels: ExportLabels,
+    chapters: Sequence[ChapterLike] = (),
 ) -> ExportResult:
     result = ExportResult(destination)
     in_book = _InBook()
@@ -449,6 +582,9 @@ def _write_book(
                 _write_page(zf, name, render_listing(getattr(labels, heading), groups, labels))
             contents = (list_item(row, labels) for row in rows.listing(()) if row.id in in_book)
             indexes = [(name, getattr(labels, heading)) for name, heading, _o, _k in _INDEXES]
+            if chapters:
+                _write_proceedings(writer, zf, chapters)
+                indexes.append(("proceedings/index.html", labels.proceedings))
             _write_page(zf, "index.html", render_cover(in_book.count, indexes, contents, labels))
     except BaseException:
         destination.unlink(missing_ok=True)
@@ -456,6 +592,7 @@ def _write_book(
     finally:
         copied.close()
     result.memoirs = in_book.count
+    result.chapters = len(chapters)
     result.files = writer.files
     result.size = destination.stat().st_size
     return result
@@ -468,13 +605,19 @@ async def build_export(
     labels: ExportLabels | None = None,
     *,
     batch: int = BATCH,
+    proceedings: ProceedingsSource | None = None,
 ) -> ExportResult:
-    """Write the book of approved memoirs to `destination` (a .zip path)."""
+    """Write the book of approved memoirs to `destination` (a .zip path), and with a
+    proceedings source, the proceedings (a few dozen meetings a year: read at once)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
+    chapters: Sequence[ChapterLike] = ()
+    if proceedings is not None:
+        async with session_factory() as session:
+            chapters = await proceedings(session)
     rows = _Rows(session_factory, asyncio.get_running_loop(), batch)
     try:
         return await asyncio.to_thread(
-            _write_book, rows, store, destination, labels or ExportLabels()
+            _write_book, rows, store, destination, labels or ExportLabels(), chapters
         )
     except asyncio.CancelledError:
         rows.cancelled.set()  # the thread stops at its next wait and removes the file

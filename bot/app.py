@@ -14,8 +14,9 @@ from bot.response_models import pin_response_models
 from bot.routing import include_handler_routers
 from bot.tolerant_session import TolerantSession
 from db.engine import member_cache_of
+from delivery.club_chat import ClubChat
 from delivery.pacer import Pacer
-from delivery.rendering import Renderer
+from delivery.rendering import ChatRenderer, Renderer
 from delivery.sending import Delivery
 from ground.context import AppContext
 from ground.i18n import Translator
@@ -24,7 +25,9 @@ from handlers.album_receipts import AlbumReceipts
 from handlers.errors import make_error_handler
 from handlers.middlewares import SharedThrottle, SharedTurns, Throttle, Turns, UpdateContext
 from handlers.outbound import TelegramSender
-from scheduling.meetings import notices
+from programme import notices as talk_notices
+from scheduling.geo import localtime
+from scheduling.meetings import club_posts, notices
 
 
 def message_renderers(i18n: Translator) -> dict[str, Renderer]:
@@ -33,7 +36,15 @@ def message_renderers(i18n: Translator) -> dict[str, Renderer]:
     return {
         **{kind: meetings for kind in notices.MEETING_KINDS},
         prompts.KIND_PREFIX: prompts.prompt_renderer(i18n),
+        # A speaker's news of their talk, with meeting times as the meetings domain writes them.
+        talk_notices.KIND_PREFIX: talk_notices.talk_renderer(i18n, localtime.format_meeting_time),
     }
+
+
+def chat_renderers(i18n: Translator, settings: Settings) -> dict[str, ChatRenderer]:
+    """Posts in the club's chat, in the club's language and zones (delivery/club_chat.py)."""
+    posts = club_posts.club_renderer(i18n, settings.default_locale, settings.club_zones)
+    return {"club:" + kind: posts for kind in club_posts.KINDS}
 
 
 def build_delivery(bot: Bot, ctx: AppContext, pacer: Pacer, *, workers: int = 1) -> Delivery:
@@ -46,6 +57,10 @@ def build_delivery(bot: Bot, ctx: AppContext, pacer: Pacer, *, workers: int = 1)
         pacer,
         renderers=message_renderers(ctx.i18n),
         workers=workers,
+        club=ClubChat(
+            ctx.settings.club_chat_id, ctx.settings.admin_ids, ctx.settings.default_locale
+        ),
+        chat_renderers=chat_renderers(ctx.i18n, ctx.settings),
     )
 
 
@@ -67,7 +82,9 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
     from handlers import (  # the organisers' modules are imported for their handlers
         admin,  # noqa: F401
         calendar,
+        club_chat,
         common,
+        events,  # noqa: F401
         fallback,
         gates,
         meetings,
@@ -77,6 +94,8 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         planning,  # noqa: F401
         profile,
         registration,
+        talk_review,  # noqa: F401
+        talks,
         webapp,
     )
 
@@ -98,11 +117,13 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
     )
 
     routers = [
+        club_chat.router,  # /next in a group, and the links its posts open (before /start)
         common.router,
         registration.router,
         profile.router,
         meetings.router,
         memoirs.router,
+        talks.router,
         gates.organisers,  # admin, memoir_review, organisers and planning register on it
         calendar.router,
         webapp.router,

@@ -1,5 +1,5 @@
 """Start-up consistency check between MEDIA_DIR and the rows that refer to its files
-(memoir parts and gravestone photos)."""
+(memoir parts, gravestone photos and talk materials)."""
 
 from __future__ import annotations
 

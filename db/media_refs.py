@@ -1,9 +1,9 @@
 """Which stored files the database still refers to, whichever domain's rows do.
 
 The media store is content-addressed: a memoir photo and a gravestone photo of the same
-picture are one file. So a file may be removed only when no memoir part (`media_files`)
-and no burial record (`burial_photos`) refers to it any more, and the start-up check must
-count both tables as owners.
+picture are one file. So a file may be removed only when no memoir part (`media_files`),
+no burial record (`burial_photos`) and no talk (`talk_materials`) refers to it any more,
+and the start-up check must count every such table as an owner.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.media import MediaStore
-from db.models import BurialPhoto, MediaFile
+from db.models import BurialPhoto, MediaFile, TalkMaterial
 from db.unit_of_work import after_commit
 
 
@@ -26,6 +26,7 @@ async def paths_in_use(session: AsyncSession, paths: Iterable[str]) -> set[str]:
     query = union_all(
         select(MediaFile.path).where(MediaFile.path.in_(wanted)),
         select(BurialPhoto.path).where(BurialPhoto.path.in_(wanted)),
+        select(TalkMaterial.path).where(TalkMaterial.path.in_(wanted)),
     )
     return set(await session.scalars(query))
 
@@ -34,9 +35,12 @@ async def recorded_files(session: AsyncSession) -> list[tuple[str, int, str]]:
     """(table, row id, path) of every stored file a row refers to."""
     memoirs = await session.execute(select(MediaFile.id, MediaFile.path))
     graves = await session.execute(select(BurialPhoto.id, BurialPhoto.path))
-    return [("media_files", i, p) for i, p in memoirs] + [
-        ("burial_photos", i, p) for i, p in graves
-    ]
+    talks = await session.execute(select(TalkMaterial.id, TalkMaterial.path))
+    return (
+        [("media_files", i, p) for i, p in memoirs]
+        + [("burial_photos", i, p) for i, p in graves]
+        + [("talk_materials", i, p) for i, p in talks]
+    )
 
 
 async def remove_when_unused(

@@ -61,6 +61,7 @@ class UpcomingMeeting:
     id: int
     starts_at: datetime
     duration_min: int
+    kind: str = "monthly"  # a special event, or the monthly meeting
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,7 @@ class MemberCache:
     def set_scheduled_meetings(self, meetings: Iterable[Meeting], generation: int) -> None:
         if generation == self.meetings_generation:
             self._meetings = tuple(
-                UpcomingMeeting(m.id, m.starts_at, m.duration_min) for m in meetings
+                UpcomingMeeting(m.id, m.starts_at, m.duration_min, m.kind) for m in meetings
             )
             self._meetings_at = self.clock()
 

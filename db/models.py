@@ -119,6 +119,18 @@ class Meeting(Base):
     zoom_meeting_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # "monthly" (the club's planned meeting) or a special event: "conference", "memorial",
+    # "excursion", "event". Events are meetings, so RSVPs, reminders and feeds work per event.
+    kind: Mapped[str] = mapped_column(String(16), default="monthly", server_default="monthly")
+    title: Mapped[str | None] = mapped_column(Text)  # a special event's name
+    place: Mapped[str | None] = mapped_column(Text)  # an address, for events held in person
+    # The published programme as JSON (scheduling/meetings/agenda.py), written when the
+    # programme domain changes it; notices and feeds read it from here.
+    programme: Mapped[str | None] = mapped_column(Text)
+    # After the meeting: what organisers sent with /summary.
+    recording_link: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    summary_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Rsvp(Base):
@@ -394,3 +406,62 @@ SEARCH_INDEX_NAMES = frozenset(
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
     """Alembic's hook: everything but the search index's own objects."""
     return name not in SEARCH_INDEX_NAMES
+
+
+class Talk(Base):
+    """A talk a member proposed: draft → proposed → accepted | changes | declined.
+
+    Accepted, it has a place in one meeting's programme: `meeting_id` and `position` (one
+    talk per slot) and `minutes`. `member_id` is nulled when a speaker leaves but chose to
+    keep their accepted talks without their name; `speaker_name` is then cleared too.
+    """
+
+    __tablename__ = "talks"
+    __table_args__ = (UniqueConstraint("meeting_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    speaker_name: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str | None] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    review_note: Mapped[str | None] = mapped_column(Text)
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), index=True
+    )
+    position: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    materials: Mapped[list[TalkMaterial]] = relationship(
+        back_populates="talk",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="TalkMaterial.id",
+    )
+
+
+class TalkMaterial(Base):
+    """A file that goes with a talk (slides as PDF, photos, a document), in the media store."""
+
+    __tablename__ = "talk_materials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    talk_id: Mapped[int] = mapped_column(ForeignKey("talks.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Relative to MEDIA_DIR, e.g. "ab/cd/abcd….pdf".
+    path: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # photo | voice | document
+    caption: Mapped[str | None] = mapped_column(Text)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    talk: Mapped[Talk] = relationship(back_populates="materials")

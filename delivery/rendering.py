@@ -17,3 +17,6 @@ class Stale(Exception):
 
 # (session, row, member, now) -> the message; raises Stale when it should not go out.
 Renderer = Callable[[AsyncSession, OutboxMessage, Member, datetime], Awaitable[Outgoing]]
+
+# (session, row, now) -> the post, for rows to a chat rather than a member (club posts).
+ChatRenderer = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[Outgoing]]

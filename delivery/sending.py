@@ -16,15 +16,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Member, OutboxMessage
-from delivery import broadcasts, notes, outbox
+from delivery import broadcasts, club_chat, notes, outbox
 from delivery.messages import Outgoing
 from delivery.pacer import Pacer
 from delivery.ports import Blocked, Rejected, RetryAfter, Sender, SendError
-from delivery.rendering import Renderer, Stale
+from delivery.rendering import ChatRenderer, Renderer, Stale
 from ground import metrics
 from ground.clock import Clock
 from ground.i18n import Translator
@@ -37,6 +38,17 @@ MAX_RETRY_AFTER_ROUNDS = 5
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2**attempts, 600))
+
+
+T = TypeVar("T")
+
+
+def _longest_prefix(by_prefix: Mapping[str, T], kind: str) -> T | None:
+    best: tuple[str, T] | None = None
+    for prefix, value in by_prefix.items():
+        if kind.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, value)
+    return best[1] if best else None
 
 
 @dataclass
@@ -73,6 +85,10 @@ class Delivery:
     workers: int = 1
     # How long a claim holds before another instance may take the row (OUTBOX_LEASE_SECONDS).
     lease: timedelta = outbox.LEASE
+    # The club's channel or group (CLUB_CHAT_ID), and the renderers of its posts by kind
+    # prefix (delivery/club_chat.py).
+    club: club_chat.ClubChat | None = None
+    chat_renderers: Mapping[str, ChatRenderer] = field(default_factory=dict)
 
     async def tick(self, limit: int = 200) -> DeliveryReport:
         report = DeliveryReport()
@@ -122,17 +138,16 @@ class Delivery:
             log.exception("broadcast reports failed")
 
     def _renderer_for(self, kind: str) -> Renderer | None:
-        best = None
-        for prefix, renderer in self.renderers.items():
-            if kind.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
-                best = (prefix, renderer)
-        return best[1] if best else None
+        return _longest_prefix(self.renderers, kind)
 
     async def _deliver_one(
         self, session: AsyncSession, row_id: int, report: DeliveryReport
     ) -> None:
         row = await session.get(OutboxMessage, row_id, populate_existing=True)
         if row is None or row.sent_at is not None or row.dropped:
+            return
+        if club_chat.is_club_post(row):
+            await self._post_to_club(session, row, report)
             return
         if row.member_id is None:  # a note to a chat: its text was written when queued
             if row.chat_id is None:
@@ -157,6 +172,43 @@ class Delivery:
             report.failed += 1
             return
         await self._send(session, row, member, member.telegram_id, message, report)
+
+    async def _post_to_club(
+        self, session: AsyncSession, row: OutboxMessage, report: DeliveryReport
+    ) -> None:
+        chat_id = self.club.chat_id if self.club is not None else None
+        if chat_id is None:
+            await outbox.mark_dropped(session, row.id, "no club chat (CLUB_CHAT_ID is empty)")
+            return
+        try:
+            if row.kind.startswith(club_chat.NOTE_PREFIX):
+                message = notes.read(row.payload)
+            else:
+                renderer = _longest_prefix(self.chat_renderers, row.kind)
+                if renderer is None:
+                    raise ValueError(f"no renderer for club post {row.kind!r}")
+                message = await renderer(session, row, self.clock.now())
+        except Stale as stale:
+            await outbox.mark_dropped(session, row.id, f"stale: {stale}")
+            report.stale += 1
+            return
+        except Exception as exc:  # a bad row must not hold back the others
+            log.exception("cannot render club post %s (%s)", row.id, row.kind)
+            await outbox.mark_dropped(session, row.id, f"render failed: {exc!r}")
+            report.failed += 1
+            return
+        await self._send(session, row, None, chat_id, message, report)
+
+    async def _hold_club_post(
+        self, session: AsyncSession, row: OutboxMessage, error: str, report: DeliveryReport
+    ) -> None:
+        """The club chat refused the post: keep it for later and tell the organisers."""
+        assert self.club is not None
+        log.warning("club chat refused post %s (%s): %s", row.id, row.kind, error)
+        await club_chat.hold(
+            session, row.id, error, now=self.clock.now(), club=self.club, i18n=self.i18n
+        )
+        report.failed += 1
 
     async def _render(self, session: AsyncSession, row: OutboxMessage, member: Member) -> Outgoing:
         if row.kind.startswith(broadcasts.KIND_PREFIX):
@@ -184,7 +236,14 @@ class Delivery:
                 metrics.RATE_LIMITED.inc()
                 await self.pacer.pause(exc.seconds)
                 continue
-            except Blocked as exc:
+            except (Blocked, Rejected) as exc:
+                if member is None and self.club is not None and club_chat.is_club_post(row):
+                    await self._hold_club_post(session, row, exc.reason, report)
+                    return
+                if isinstance(exc, Rejected):
+                    await outbox.mark_dropped(session, row.id, f"bad request: {exc.reason}")
+                    report.failed += 1
+                    return
                 if member is None:
                     await outbox.mark_dropped(session, row.id, f"blocked: {exc.reason}")
                 else:
@@ -194,10 +253,6 @@ class Delivery:
                         session, member.id, f"blocked: {exc.reason}"
                     )
                 report.blocked += 1
-                return
-            except Rejected as exc:
-                await outbox.mark_dropped(session, row.id, f"bad request: {exc.reason}")
-                report.failed += 1
                 return
             except SendError as exc:  # Transient, or anything else the messenger said
                 log.warning("outbox row %s: %s: %s", row.id, type(exc).__name__, exc.reason)
@@ -213,6 +268,9 @@ class Delivery:
         self, session: AsyncSession, row: OutboxMessage, error: str, report: DeliveryReport
     ) -> None:
         if row.attempts + 1 >= MAX_ATTEMPTS:
+            if self.club is not None and club_chat.is_club_post(row):
+                await self._hold_club_post(session, row, error, report)
+                return
             log.warning(
                 "giving up outbox row %s after %s attempts: %s", row.id, row.attempts + 1, error
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -71,6 +72,16 @@ class Settings(BaseSettings):
     member_cache_seconds: float = Field(default=300.0, ge=0)
     # An outbox claim is a lease: a dead instance's rows go to another one after this.
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    # The club's Telegram channel or group (numeric id, e.g. -1001234567890), where the bot,
+    # made an administrator there, posts announcements, programme changes and the memoir of
+    # the month. Empty: no posts.
+    club_chat_id: int | None = None
+    # The zones whose clock a post in the club chat shows (a chat has no zone of its own).
+    club_zones: Annotated[tuple[str, ...], NoDecode] = (
+        "Europe/Moscow",
+        "Asia/Shanghai",
+        "Australia/Sydney",
+    )
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -98,6 +109,34 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("club_chat_id", mode="before")
+    @classmethod
+    def _chat_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not value.lstrip("-").isdigit():
+                raise ValueError("expected the chat's numeric id, e.g. -1001234567890")
+            return int(value)
+        return value
+
+    @field_validator("club_zones", mode="before")
+    @classmethod
+    def _zones(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(p.strip() for p in value.split(",") if p.strip())
+        if isinstance(value, list | tuple):
+            for zone in value:
+                try:
+                    ZoneInfo(str(zone))
+                except (ZoneInfoNotFoundError, ValueError):
+                    raise ValueError(f"{zone!r} is not an IANA time zone") from None
+            if not value:
+                raise ValueError("name at least one time zone, e.g. Europe/Moscow")
+            return tuple(str(z) for z in value)
         return value
 
     @field_validator("log_level", mode="before")

@@ -82,3 +82,17 @@ class PromptCb(CallbackData, prefix="mpr"):
 
     action: str
     meeting_id: RowId = 0
+
+
+class TalkCb(CallbackData, prefix="tlk"):
+    """A speaker's buttons on their talks: "revise" reopens one, "withdraw"/"confirm" take
+    it back."""
+
+    action: str
+    talk_id: RowId = 0
+
+
+class ClubCb(CallbackData, prefix="club"):
+    """The organisers' note about the club chat: "retry" posts what was held."""
+
+    action: str

@@ -23,6 +23,8 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("archive", N_("Browse and search the club's archive")),
     ("app", N_("The club's app: your memoirs and the meeting")),
     ("memoir_prompts", N_("Invitations to share a memory: on or off")),
+    ("talk", N_("Propose a talk for a meeting")),
+    ("mytalks", N_("Your talks and their place in the programme")),
     ("cancel", N_("Stop the current dialogue")),
     ("forget", N_("Delete your data")),
 )
@@ -42,6 +44,11 @@ ORGANISER_COMMANDS: list[tuple[str, str]] = [
     ("admins", N_("List, add or remove organisers")),
     ("review", N_("Review submitted memoirs")),
     ("export", N_("Export the memoirs as a book (ZIP)")),
+    ("event", N_("Add a special event: a conference day, a memorial service, an excursion")),
+    ("events", N_("Coming meetings and events: link, place, programme, cancel")),
+    ("programme", N_("A meeting's programme: order and minutes of the talks")),
+    ("summary", N_("After a meeting: its recording and summary to those who came")),
+    ("memoirofmonth", N_("Post the memoir of the month in the club chat")),
 ]
 
 

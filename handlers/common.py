@@ -27,6 +27,7 @@ def help_text(is_organiser: bool) -> str:
         _(
             "/memoir: share a memory (text, voice, photos); /my: your memoirs; /archive: the club's archive"
         ),
+        _("/talk: propose a talk for a meeting; /mytalks: your talks and their slots"),
         _("/cancel: stop the current dialogue"),
         _("/forget: delete everything stored about you"),
     ]

@@ -1,4 +1,5 @@
-"""Members: /next shows the coming meeting in their own time; RSVP buttons answer it."""
+"""Members: /next shows the coming meeting and special events in their own time; RSVP
+buttons answer each."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from handlers.callbacks import AttendCb, RsvpCb
 from handlers.gates import REGISTERED
 from handlers.outbound import markup_of
 from handlers.replies import show
-from scheduling.meetings.lifecycle import MeetingError, next_meeting, record_attendance, record_rsvp
+from scheduling.meetings.event_text import event_name, is_event
+from scheduling.meetings.lifecycle import (
+    MeetingError,
+    record_attendance,
+    record_rsvp,
+    upcoming_meetings,
+)
 from scheduling.meetings.notices import meeting_details, rsvp_buttons
 
 router = Router(name="meetings")
@@ -30,17 +37,31 @@ ANSWER_TEXTS = {
 }
 
 
+MAX_SHOWN = 5
+
+
+def next_text(i18n: I18n, member: Member, meeting: Meeting) -> str:
+    """A meeting or special event as /next shows it, in the member's time and language."""
+    if is_event(meeting):
+        heading = _("Special event: {event}").format(event=event_name(_, meeting))
+    else:
+        heading = _("The next club meeting:")
+    return heading + "\n" + meeting_details(i18n, member, meeting)
+
+
 @router.message(Command("next"), flags=REGISTERED)
 async def cmd_next(
     message: Message, session: AsyncSession, member: Member, i18n: I18n, clock: Clock
 ) -> None:
-    meeting = await next_meeting(session, clock.now())
-    if meeting is None:
+    """Every coming meeting and event, each with its own RSVP buttons."""
+    meetings = await upcoming_meetings(session, clock.now())
+    if not meetings:
         await message.answer(_("No meeting is set yet. I will tell you as soon as it is."))
         return
-    text = _("The next club meeting:") + "\n" + meeting_details(i18n, member, meeting)
-    buttons = rsvp_buttons(i18n, member.locale, meeting)
-    await message.answer(text, reply_markup=markup_of(Outgoing(text, buttons)))
+    for meeting in meetings[:MAX_SHOWN]:
+        text = next_text(i18n, member, meeting)
+        buttons = rsvp_buttons(i18n, member.locale, meeting)
+        await message.answer(text, reply_markup=markup_of(Outgoing(text, buttons)))
 
 
 @router.callback_query(RsvpCb.filter(), flags=REGISTERED)

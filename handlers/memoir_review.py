@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import shutil
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -13,15 +15,22 @@ from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import memoirs as records
 from archive.export import ExportLabels, build_export
-from db.models import Memoir
+from db.models import Member, Memoir
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
@@ -31,6 +40,8 @@ from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.memoirs import memoir_card, send_memoir_media, store_of
 from handlers.replies import answer_once, show
+from programme.queries import proceedings
+from scheduling.geo import localtime
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +149,24 @@ async def show_memoir(
     )
 
 
+# Other queues under /review (talk proposals, ...): each says, when something waits, one
+# line and the button that opens it; None when nothing waits.
+ReviewQueue = Callable[[AsyncSession], Awaitable[tuple[str, InlineKeyboardButton] | None]]
+REVIEW_QUEUES: list[ReviewQueue] = []
+
+
 @router.message(Command("review"))
 async def cmd_review(
     message: Message, state: FSMContext, session: AsyncSession, app: AppContext, bot: Bot
 ) -> None:
     await state.clear()
     await show_next(message, session, app, bot)
+    for queue in REVIEW_QUEUES:
+        if entry := await queue(session):
+            text, button = entry
+            await message.answer(
+                text, reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]])
+            )
 
 
 async def notify_author(app: AppContext, bot: Bot, session: AsyncSession, memoir: Memoir) -> bool:
@@ -253,8 +276,8 @@ async def on_edit(
 # ---------------------------------------------------------------- /export
 
 
-def export_labels(i18n: I18n) -> ExportLabels:
-    """The book's words in the organiser's language."""
+def export_labels(i18n: I18n, zone: str = "UTC") -> ExportLabels:
+    """The book's words in the organiser's language (days in their zone)."""
     locale = i18n.current_locale
 
     def ngettext(singular: str, plural: str, n: int) -> str:
@@ -264,6 +287,13 @@ def export_labels(i18n: I18n) -> ExportLabels:
         return ngettext("{count} memoir", "{count} memoirs", n).format(
             count=format_decimal(n, locale=locale)
         )
+
+    def minutes(n: int) -> str:
+        return ngettext("{count} minute", "{count} minutes", n).format(count=n)
+
+    def day(moment: datetime) -> str:
+        local = localtime.to_local(moment, zone)
+        return format_date(local.date(), format="long", locale=localtime.babel_locale(locale))
 
     return ExportLabels(
         lang=locale,
@@ -288,11 +318,27 @@ def export_labels(i18n: I18n) -> ExportLabels:
         recording_name=_("recording"),
         missing_file=_("This file is missing from the archive."),
         no_memoirs=_("No memoirs have been approved yet."),
+        proceedings=_("Proceedings of the club's meetings"),
+        day=day,
+        minutes=minutes,
+        summary=_("Summary"),
+        recording=_("Recording of the meeting"),
+        materials=_("Materials"),
+        talks=_("Talks"),
+        speaker_unknown=_("Speaker not named"),
+        no_talks=_("No talks were given."),
     )
 
 
 @router.message(Command("export"))
-async def cmd_export(message: Message, app: AppContext, bot: Bot, clock: Clock, i18n: I18n) -> None:
+async def cmd_export(
+    message: Message,
+    app: AppContext,
+    bot: Bot,
+    clock: Clock,
+    i18n: I18n,
+    member: Member | None = None,
+) -> None:
     if _export_lock.locked():
         await message.answer(_("An export is already running. Please wait for it to finish."))
         return
@@ -303,7 +349,12 @@ async def cmd_export(message: Message, app: AppContext, bot: Bot, clock: Clock, 
         work = exports / f".building-{stamp}.zip"
         try:
             result = await build_export(
-                app.session_factory, store_of(app), work, export_labels(i18n)
+                app.session_factory,
+                store_of(app),
+                work,
+                export_labels(i18n, (member.zone if member else None) or "UTC"),
+                # The proceedings: one chapter per meeting that took place, with its talks.
+                proceedings=lambda session: proceedings(session, now=clock.now()),
             )
         except OSError as exc:
             log.exception("export failed")

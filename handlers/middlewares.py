@@ -1,9 +1,9 @@
 """What every update goes through before a handler: one outer middleware, in steps.
 
-The steps, in order: count the update (/metrics); keep silent outside private chats; wait
-for the same person's previous update to finish; open a database session (the update's
-unit of work, committed when the handler returns); load the member and their role; choose
-the locale; drop a flood.
+The steps, in order: count the update (/metrics); keep silent outside private chats (but
+for /next in a group); wait for the same person's previous update to finish; open a
+database session (the update's unit of work, committed when the handler returns); load the
+member and their role; choose the locale; drop a flood.
 
 They run inside one aiogram middleware rather than six: aiogram wraps each middleware layer
 anew for every update, and six layers were a measurable share of a button press
@@ -65,6 +65,15 @@ def is_private_or_chatless(update: Update) -> bool:
     """The bot talks to members one to one; in groups it keeps silent (design choice)."""
     kind = chat_type(update)
     return kind is None or kind == "private"
+
+
+def is_group_next(update: Update) -> bool:
+    """The one exception: /next in a group (the club's own, say) gets a brief answer."""
+    message = update.message
+    if message is None or message.chat.type not in ("group", "supergroup"):
+        return False
+    words = (message.text or "").split(maxsplit=1)
+    return bool(words) and words[0].split("@", 1)[0].lower() == "/next"
 
 
 async def choose_locale(
@@ -297,7 +306,9 @@ class UpdateContext(BaseMiddleware):
         assert isinstance(event, Update)
         UPDATES.inc()
         new_update()
-        if not is_private_or_chatless(event) or is_placeholder(event):
+        if (not is_private_or_chatless(event) and not is_group_next(event)) or is_placeholder(
+            event
+        ):
             return None
         user: User | None = data.get("event_from_user")
         if user is None:

@@ -29,6 +29,7 @@ from handlers.callbacks import MeetingAdminCb
 from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.meeting_time import parse_meeting_time
+from handlers.programme_publish import release_programme
 from handlers.replies import clip, in_brackets, show
 from scheduling.geo import localtime
 from scheduling.meetings import zoom
@@ -311,6 +312,7 @@ async def on_meeting_admin(
             return
         try:
             await cancel_meeting(session, meeting, data.get("cancel_reason") or "", now=clock.now())
+            await release_programme(session, meeting.id, now=clock.now())  # talks back to /review
             await commit(session)
         except MeetingError as exc:
             await show(query, meeting_error_text(exc))

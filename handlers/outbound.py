@@ -23,7 +23,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from delivery.messages import Arg, Button, Outgoing
 from delivery.ports import Blocked, Rejected, RetryAfter, SendError, Transient
-from handlers.callbacks import AttendCb, PlanCb, PromptCb, RsvpCb
+from handlers.callbacks import AttendCb, ClubCb, PlanCb, PromptCb, RsvpCb, TalkCb
 
 # action -> how its args become callback data
 CALLBACKS: dict[str, Callable[..., CallbackData]] = {
@@ -31,6 +31,13 @@ CALLBACKS: dict[str, Callable[..., CallbackData]] = {
     "attend": lambda meeting_id, attended: AttendCb(meeting_id=meeting_id, attended=attended),
     "plan": lambda start: PlanCb(start=start),
     "memoir_prompt": lambda action, meeting_id=0: PromptCb(action=action, meeting_id=meeting_id),
+    "talk": lambda action, talk_id: TalkCb(action=action, talk_id=talk_id),
+    "club_retry": lambda: ClubCb(action="retry"),
+}
+# action -> the link it opens, given the bot's username (a t.me deep link with a start
+# parameter: the bot then answers the reader in their own language).
+LINKS: dict[str, Callable[..., str]] = {
+    "open_bot": lambda username, parameter: f"https://t.me/{username}?start={parameter}",
 }
 
 
@@ -38,18 +45,27 @@ def callback_data(action: str, args: tuple[Arg, ...]) -> str:
     return CALLBACKS[action](*args).pack()
 
 
-def inline_button(button: Button) -> InlineKeyboardButton:
+def inline_button(button: Button, bot_username: str | None = None) -> InlineKeyboardButton:
+    if button.action in LINKS:
+        if not bot_username:
+            raise ValueError(f"a {button.action!r} button needs the bot's username")
+        url = LINKS[button.action](bot_username, *button.args)
+        return InlineKeyboardButton(text=button.label, url=url)
     return InlineKeyboardButton(
         text=button.label, callback_data=callback_data(button.action, button.args)
     )
 
 
-def markup_of(message: Outgoing) -> InlineKeyboardMarkup | None:
+def markup_of(message: Outgoing, bot_username: str | None = None) -> InlineKeyboardMarkup | None:
     if not message.buttons:
         return None
     return InlineKeyboardMarkup(
-        inline_keyboard=[[inline_button(b) for b in row] for row in message.buttons]
+        inline_keyboard=[[inline_button(b, bot_username) for b in row] for row in message.buttons]
     )
+
+
+def needs_username(message: Outgoing) -> bool:
+    return any(b.action in LINKS for row in message.buttons for b in row)
 
 
 def _translate(exc: Exception) -> SendError:
@@ -72,10 +88,16 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
+    async def _username(self, message: Outgoing) -> str | None:
+        # aiogram keeps getMe's answer after the first call.
+        return (await self.bot.me()).username if needs_username(message) else None
+
     async def send(self, chat_id: int, message: Outgoing) -> int:
         try:
             sent = await self.bot.send_message(
-                chat_id, message.text, reply_markup=markup_of(message)
+                chat_id,
+                message.text,
+                reply_markup=markup_of(message, await self._username(message)),
             )
         except (TelegramAPIError, OSError) as exc:
             raise _translate(exc) from exc
@@ -87,7 +109,7 @@ class TelegramSender:
                 message.text,
                 chat_id=chat_id,
                 message_id=message_id,
-                reply_markup=markup_of(message),
+                reply_markup=markup_of(message, await self._username(message)),
             )
         except (TelegramAPIError, OSError) as exc:
             raise _translate(exc) from exc

@@ -25,6 +25,7 @@ from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
 from handlers.gates import REGISTERED
 from handlers.keyboards import Keyboard
 from handlers.profile_view import LANGUAGE_NAMES, profile_text, show_settings
+from handlers.programme_publish import publish
 from handlers.registration import (
     offset_without_zone,
     place_choice_label,
@@ -33,6 +34,7 @@ from handlers.registration import (
     start_edit,
 )
 from handlers.replies import show, then
+from programme.forget import count_accepted, forget_member_talks
 from scheduling.geo import localtime, places
 from scheduling.geo.stored_place import place_label
 from scheduling.meetings.lifecycle import set_member_reminders
@@ -68,7 +70,7 @@ async def on_settings(
         await show(query, profile_text(member, clock))
         return
     if callback_data.action == "forget":
-        await show(query, *forget_prompt(await _has_memoirs(session, member)))
+        await show(query, *await _forget_prompt_for(session, member))
         return
     if callback_data.action == "reminders":
         await show(query, *reminders_prompt(member))
@@ -247,12 +249,14 @@ async def cmd_hours(
 # ---------------------------------------------------------------- /forget
 
 
-def forget_prompt(has_memoirs: bool) -> tuple[str, InlineKeyboardMarkup]:
+def forget_prompt(has_memoirs: bool, has_talks: bool = False) -> tuple[str, InlineKeyboardMarkup]:
     builder = Keyboard()
     builder.button(text=_("Yes, delete everything"), callback_data=ForgetCb(confirm=True))
-    if has_memoirs:
+    if has_memoirs or has_talks:
         builder.button(
-            text=_("Delete, but keep my published memoirs without my name"),
+            text=_("Delete, but keep my published memoirs and talks without my name")
+            if has_talks
+            else _("Delete, but keep my published memoirs without my name"),
             callback_data=ForgetCb(confirm=True, keep_memoirs=True),
         )
     builder.button(text=_("No, keep it"), callback_data=ForgetCb(confirm=False))
@@ -264,11 +268,23 @@ def forget_prompt(has_memoirs: bool) -> tuple[str, InlineKeyboardMarkup]:
         text += "\n\n" + _(
             "Your memoirs and their photos and recordings are deleted too, unless you choose to keep the published ones in the club's archive without your name."
         )
+    if has_talks:
+        text += "\n\n" + _(
+            "Your talk proposals and their files are deleted too; talks already in a programme can stay there, and in the proceedings, without your name if you choose."
+        )
     return text, builder.as_markup()
 
 
 async def _has_memoirs(session: AsyncSession, member: Member) -> bool:
     return await count_own_memoirs(session, member.id) > 0
+
+
+async def _forget_prompt_for(
+    session: AsyncSession, member: Member
+) -> tuple[str, InlineKeyboardMarkup]:
+    return forget_prompt(
+        await _has_memoirs(session, member), await count_accepted(session, member.id) > 0
+    )
 
 
 @router.message(Command("forget"))
@@ -279,7 +295,7 @@ async def cmd_forget(
     if member is None:
         await message.answer(_("I store nothing about you."))
         return
-    text, markup = forget_prompt(await _has_memoirs(session, member))
+    text, markup = await _forget_prompt_for(session, member)
     await message.answer(text, reply_markup=markup)
 
 
@@ -291,6 +307,7 @@ async def on_forget(
     state: FSMContext,
     member: Member | None,
     app: AppContext,
+    clock: Clock,
 ) -> None:
     if not callback_data.confirm:
         await show(query, _("Nothing was deleted."))
@@ -303,7 +320,11 @@ async def on_forget(
     await forget_member_memoirs(
         session, store, member.id, keep_anonymised=callback_data.keep_memoirs
     )
+    programmes = await forget_member_talks(
+        session, store, member.id, keep_accepted=callback_data.keep_memoirs
+    )
     await forget_member(session, query.from_user.id)
+    await publish(session, programmes, now=clock.now())  # their name leaves the programmes
     await commit(session)
     await erase_leftovers(session)  # no old page image of their rows left in the WAL
     await show(

@@ -19,6 +19,7 @@ PACKAGES = (
     "scheduling",
     "archive",
     "burials",
+    "programme",
     "delivery",
     "db",
     "ground",

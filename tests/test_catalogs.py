@@ -26,6 +26,7 @@ def source_messages() -> set[str]:
         "scheduling",
         "archive",
         "burials",
+        "programme",
         "delivery",
         "db",
         "ground",

@@ -123,10 +123,10 @@ async def test_the_app_dispatcher_joins_the_members_routers(
     dispatcher = build_dispatcher(app_context)
     # The members' routers, joined, are the dispatcher's own handlers: tried first, as
     # they were when they came first among its routers.
-    # (+1 message handler: the memoir dialogue's question about the public website;
-    # +1 callback each: that question's buttons and /tz's place buttons.)
-    assert len(dispatcher.message.handlers) == 27
-    assert len(dispatcher.callback_query.handlers) == 22
+    # (+1 the memoir dialogue's question about the public website; club_chat: /next in a
+    # group and the /start links; talks: /talk, /mytalks and their steps)
+    assert len(dispatcher.message.handlers) == 37
+    assert len(dispatcher.callback_query.handlers) == 24  # (+2: talks)
     names = [router.name for router in dispatcher.sub_routers]
     assert names == ["organisers", "calendar+webapp+fallback"]
     # Two dispatchers in one process, as tests and the sandbox build them.

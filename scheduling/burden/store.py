@@ -109,7 +109,7 @@ async def fairness_by_place(session: AsyncSession, last_meetings: int = 12) -> l
     meeting_ids = list(
         await session.scalars(
             select(Meeting.id)
-            .where(Meeting.status == "scheduled")
+            .where(Meeting.status == "scheduled", Meeting.kind == "monthly")  # not events
             .order_by(Meeting.starts_at.desc())
             .limit(last_meetings)
         )

@@ -20,12 +20,15 @@ from icalendar.prop import vDuration, vText, vUri
 
 from ground.i18n import N_
 from scheduling.feeds.window import meeting_end, report_once
+from scheduling.meetings.agenda import items_of
+from scheduling.meetings.event_text import KIND_LABELS
 
 FeedKind = Literal["private", "public"]
 Translate = Callable[[str], str]
 
 # Bump when the output format changes, so cached ETags held by clients go stale.
-RENDER_VERSION = "1"
+# 2: special events (title, place) and the programme in DESCRIPTION.
+RENDER_VERSION = "2"
 PRODID = "-//Beloved Harbin club//harbin-club-bot 1.0//EN"
 REFRESH = timedelta(hours=6)
 MAX_FEED_BYTES = 1_000_000
@@ -41,6 +44,11 @@ LINK_LINE = N_("Join the meeting: {link}")
 NO_LINK_LINE = N_("The link to join will be sent by the bot before the meeting.")
 REASON_LINE = N_("The meeting is cancelled. Reason: {reason}")
 CANCELLED_LINE = N_("The meeting is cancelled.")
+PLACE_LINE = N_("Place: {place}")
+PROGRAMME_HEAD = N_("Programme:")
+# No clock times: the reader's calendar shows the event in its own zone, the text cannot.
+PROGRAMME_ITEM = N_("{number}. {title} — {speaker} ({minutes} min)")
+PROGRAMME_ITEM_ANONYMOUS = N_("{number}. {title} ({minutes} min)")
 
 # Every string the feed uses: their translations go into the ETag (a catalog change
 # must reach clients even when no meeting changed).
@@ -55,6 +63,11 @@ FEED_STRINGS = (
     NO_LINK_LINE,
     REASON_LINE,
     CANCELLED_LINE,
+    PLACE_LINE,
+    PROGRAMME_HEAD,
+    PROGRAMME_ITEM,
+    PROGRAMME_ITEM_ANONYMOUS,
+    *KIND_LABELS.values(),
 )
 
 # Control characters are not allowed in TEXT values (tab is); lone surrogates cannot be
@@ -147,8 +160,15 @@ def safe_url(link: str | None) -> str | None:
 # --------------------------------------------------------------------------- rendering
 
 
+def _kind(meeting: MeetingLike) -> str:
+    return getattr(meeting, "kind", None) or "monthly"  # older rows and test doubles
+
+
 def _summary(meeting: MeetingLike, tr: Translate) -> str:
     theme = (meeting.theme or "").strip()
+    if _kind(meeting) != "monthly":  # a special event goes by its title, or its kind
+        title = (getattr(meeting, "title", None) or "").strip()
+        theme = title or tr(KIND_LABELS.get(_kind(meeting), KIND_LABELS["event"]))
     summary = tr(SUMMARY_THEME).format(theme=theme) if theme else tr(SUMMARY)
     if meeting.status == "cancelled":
         summary = tr(CANCELLED_PREFIX).format(summary=summary)
@@ -163,10 +183,39 @@ def _description(meeting: MeetingLike, tr: Translate, kind: FeedKind) -> str:
     theme = (meeting.theme or "").strip()
     if theme:
         lines.append(tr(THEME_LINE).format(theme=theme))
+    place = _place(meeting, kind)
+    if place:
+        lines.append(tr(PLACE_LINE).format(place=place))
+    lines += _programme(meeting, tr)
     if kind == "private" and meeting.status != "cancelled":
         link = (meeting.link or "").strip()
-        lines.append(tr(LINK_LINE).format(link=link) if link else tr(NO_LINK_LINE))
+        if link:
+            lines.append(tr(LINK_LINE).format(link=link))
+        elif not place:
+            lines.append(tr(NO_LINK_LINE))
     return "\n".join(lines)
+
+
+def _place(meeting: MeetingLike, kind: FeedKind) -> str:
+    """Where an event is held in person: like the link, only in a member's own feed."""
+    if kind != "private" or meeting.status == "cancelled":
+        return ""
+    return (getattr(meeting, "place", None) or "").strip()
+
+
+def _programme(meeting: MeetingLike, tr: Translate) -> list[str]:
+    items = items_of(meeting)
+    if not items:
+        return []
+    lines = [tr(PROGRAMME_HEAD)]
+    for number, item in enumerate(items, 1):
+        template = PROGRAMME_ITEM if item.speaker else PROGRAMME_ITEM_ANONYMOUS
+        lines.append(
+            tr(template).format(
+                number=number, title=item.title, speaker=item.speaker, minutes=item.minutes
+            )
+        )
+    return lines
 
 
 def build_event(meeting: MeetingLike, tr: Translate, kind: FeedKind) -> Event:
@@ -189,6 +238,8 @@ def build_event(meeting: MeetingLike, tr: Translate, kind: FeedKind) -> Event:
         # Google Calendar ignores URL but shows LOCATION as a link.
         event.add("location", Text(url))
         event.add("url", vUri(url))
+    elif place := _place(meeting, kind):
+        event.add("location", clean_text(place))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
     return event
