@@ -13,6 +13,8 @@ from aiogram.fsm.storage.redis import RedisStorage
 from archive import prompts
 from bot.response_models import pin_response_models
 from bot.routing import include_handler_routers
+from burials import notices as burial_notices
+from burials.relatives import KIND_PREFIX as RELATIVES_KINDS
 from db.engine import member_cache_of
 from delivery.pacer import Pacer
 from delivery.rendering import Renderer
@@ -33,6 +35,8 @@ def message_renderers(i18n: Translator) -> dict[str, Renderer]:
     return {
         **{kind: meetings for kind in notices.MEETING_KINDS},
         prompts.KIND_PREFIX: prompts.prompt_renderer(i18n),
+        RELATIVES_KINDS: burial_notices.relatives_renderer(i18n),
+        burial_notices.DECISION_PREFIX: burial_notices.decision_renderer(i18n),
     }
 
 
@@ -66,10 +70,13 @@ def _per_person_limits(settings: Settings, storage: BaseStorage | None) -> tuple
 def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
     from handlers import (  # the organisers' modules are imported for their handlers
         admin,  # noqa: F401
+        burial_review,  # noqa: F401
         calendar,
         common,
         fallback,
         gates,
+        grave_add,
+        graves,
         meetings,
         memoir_review,  # noqa: F401
         memoirs,
@@ -77,6 +84,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         planning,  # noqa: F401
         profile,
         registration,
+        relatives,
     )
 
     pin_response_models()
@@ -102,7 +110,10 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         profile.router,
         meetings.router,
         memoirs.router,
-        gates.organisers,  # admin, memoir_review, organisers and planning register on it
+        graves.router,
+        grave_add.router,
+        relatives.router,
+        gates.organisers,  # admin, burial_review, memoir_review, organisers, planning on it
         calendar.router,
         fallback.router,  # catch-all last
     ]

@@ -76,3 +76,25 @@ class PromptCb(CallbackData, prefix="mpr"):
 
     action: str
     meeting_id: int = 0
+
+
+class GraveCb(CallbackData, prefix="grv"):
+    """/grave: "more" shows the next page of the results; "show" opens one record."""
+
+    action: str
+    record_id: int = 0
+    page: int = 0
+
+
+class RelCb(CallbackData, prefix="rel"):
+    """/relatives: add | remove (a wish) | skip (an optional step) | list | memoir (read one)."""
+
+    action: str
+    ref: int = 0
+
+
+class IntroCb(CallbackData, prefix="itr"):
+    """An introduction between two members: yes | no | myname | link | nolink | write."""
+
+    action: str
+    intro_id: int

@@ -22,6 +22,9 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("my", N_("Your memoirs")),
     ("archive", N_("Browse and search the club's archive")),
     ("memoir_prompts", N_("Invitations to share a memory: on or off")),
+    ("grave", N_("Find a grave by a name in any script")),
+    ("addgrave", N_("Add a grave with its photo")),
+    ("relatives", N_("Families you are looking for")),
     ("cancel", N_("Stop the current dialogue")),
     ("forget", N_("Delete your data")),
 )
@@ -39,7 +42,7 @@ ORGANISER_COMMANDS: list[tuple[str, str]] = [
     ("members", N_("Members by country and zone, and the list")),
     ("stats", N_("RSVPs and reminders per meeting")),
     ("admins", N_("List, add or remove organisers")),
-    ("review", N_("Review submitted memoirs")),
+    ("review", N_("Review submitted memoirs and burial records")),
     ("export", N_("Export the memoirs as a book (ZIP)")),
 ]
 

@@ -9,7 +9,7 @@ import shutil
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import memoirs as records
 from archive.export import ExportLabels, build_export
+from burials import relatives
 from db.models import Memoir
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
+from handlers import burial_review
 from handlers.filters import TypedAnswer
 from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
@@ -103,10 +105,13 @@ async def apply_edit(session: AsyncSession, memoir: Memoir, action: str, text: s
 async def show_next(
     event: Message | CallbackQuery, session: AsyncSession, app: AppContext, bot: Bot
 ) -> None:
-    """The oldest pending memoir with its files, then the decision buttons."""
+    """The oldest pending memoir with its files, then the decision buttons; when none is
+    left, the way to the burial records' queue if it has any."""
     memoir = await records.next_pending(session)
     if memoir is None:
-        await show(event, _("No memoirs are waiting for review."))
+        graves = await burial_review.graves_waiting(session)
+        markup = burial_review.queue_button(graves) if graves else None
+        await show(event, _("No memoirs are waiting for review."), markup)
         return
     await show_memoir(event, memoir, session, app, bot)
 
@@ -134,10 +139,27 @@ async def show_memoir(
 
 @router.message(Command("review"))
 async def cmd_review(
-    message: Message, state: FSMContext, session: AsyncSession, app: AppContext, bot: Bot
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
+    """Memoirs first, as ever; burial records when no memoir waits, or with /review graves."""
     await state.clear()
+    graves = await burial_review.graves_waiting(session)
+    wants_graves = (command.args or "").strip().casefold() in ("graves", "grave", "burials")
+    if wants_graves or (graves and not await records.count_pending(session)):
+        await burial_review.show_next_grave(message, session, app, bot, i18n)
+        return
     await show_next(message, session, app, bot)
+    if graves and await records.count_pending(session):
+        await message.answer(
+            _("Burial records are waiting for review too."),
+            reply_markup=burial_review.queue_button(graves),
+        )
 
 
 async def notify_author(app: AppContext, bot: Bot, session: AsyncSession, memoir: Memoir) -> bool:
@@ -176,6 +198,7 @@ async def on_review_button(
     session: AsyncSession,
     app: AppContext,
     bot: Bot,
+    clock: Clock,
 ) -> None:
     memoir = await records.load_memoir(session, callback_data.memoir_id)
     if memoir is None or memoir.status != records.PENDING:
@@ -183,6 +206,8 @@ async def on_review_button(
         return
     if callback_data.action == "approve":
         await records.decide(session, memoir, approve=True)
+        # Members looking for a family it mentions hear of it through the outbox.
+        await relatives.match_memoir(session, memoir, clock.now())
         await commit(session)
         await notify_author(app, bot, session, memoir)
         await show(query, _("Approved: “{title}”.").format(title=memoir.title or _("Untitled")))

@@ -23,7 +23,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from delivery.messages import Arg, Button, Outgoing
 from delivery.ports import Blocked, Rejected, RetryAfter, SendError, Transient
-from handlers.callbacks import AttendCb, PlanCb, PromptCb, RsvpCb
+from handlers.callbacks import AttendCb, GraveCb, IntroCb, PlanCb, PromptCb, RelCb, RsvpCb
 
 # action -> how its args become callback data
 CALLBACKS: dict[str, Callable[..., CallbackData]] = {
@@ -31,6 +31,9 @@ CALLBACKS: dict[str, Callable[..., CallbackData]] = {
     "attend": lambda meeting_id, attended: AttendCb(meeting_id=meeting_id, attended=attended),
     "plan": lambda start: PlanCb(start=start),
     "memoir_prompt": lambda action, meeting_id=0: PromptCb(action=action, meeting_id=meeting_id),
+    "grave_show": lambda record_id: GraveCb(action="show", record_id=record_id),
+    "relatives_memoir": lambda memoir_id: RelCb(action="memoir", ref=memoir_id),
+    "relatives_intro": lambda action, intro_id: IntroCb(action=action, intro_id=intro_id),
 }
 
 

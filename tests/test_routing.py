@@ -123,8 +123,8 @@ async def test_the_app_dispatcher_joins_the_members_routers(
     dispatcher = build_dispatcher(app_context)
     # The members' routers, joined, are the dispatcher's own handlers: tried first, as
     # they were when they came first among its routers.
-    assert len(dispatcher.message.handlers) == 26
-    assert len(dispatcher.callback_query.handlers) == 20
+    assert len(dispatcher.message.handlers) == 38
+    assert len(dispatcher.callback_query.handlers) == 27
     names = [router.name for router in dispatcher.sub_routers]
     assert names == ["organisers", "calendar+fallback"]
     # Two dispatchers in one process, as tests and the sandbox build them.
