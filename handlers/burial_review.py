@@ -109,6 +109,18 @@ def queue_button(count: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+async def say(
+    event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """A new message, also after a button whose message was already edited and answered."""
+    if isinstance(event, CallbackQuery):
+        with contextlib.suppress(TelegramBadRequest):
+            await event.answer()
+        await event.bot.send_message(event.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
+        return
+    await event.answer(text, reply_markup=markup)
+
+
 async def graves_waiting(session: AsyncSession) -> int:
     return await count_pending(session)
 
@@ -119,7 +131,7 @@ async def show_next_grave(
     """The oldest pending record as its card (with the photo), then the decision buttons."""
     found = await pending_records(session, limit=1)
     if not found:
-        await show(event, _("No burial records are waiting for review."))
+        await say(event, _("No burial records are waiting for review."))
         return
     await show_grave(event, found[0], session, app, bot, i18n)
 

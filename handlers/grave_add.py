@@ -572,7 +572,7 @@ async def tell_organisers(
     rows = await session.execute(
         select(Member.telegram_id, Member.locale).where(Member.telegram_id.in_(ids))
     )
-    locales = dict(rows.tuples().all())
+    locales = {telegram_id: locale for telegram_id, locale in rows}
     for telegram_id in sorted(ids):
         locale = locales.get(telegram_id) or app.settings.default_locale
         text = app.i18n.gettext(

@@ -111,7 +111,7 @@ async def show_next(
     if memoir is None:
         graves = await burial_review.graves_waiting(session)
         markup = burial_review.queue_button(graves) if graves else None
-        await show(event, _("No memoirs are waiting for review."), markup)
+        await burial_review.say(event, _("No memoirs are waiting for review."), markup)
         return
     await show_memoir(event, memoir, session, app, bot)
 
