@@ -412,6 +412,9 @@ async def on_intro_name(
         await message.answer(_closed_text())
         return
     name = " ".join((message.text or "").split())
+    if not name:
+        await message.answer(_("Please type the name the other member should see."))
+        return
     if len(name) > relatives.MAX_NAME:
         await message.answer(
             _("Please keep it under {limit} characters.").format(limit=relatives.MAX_NAME)

@@ -260,7 +260,8 @@ async def test_organisers_approve_correct_and_reject_and_the_author_hears(club: 
     assert any("Сорокин" in t and "пришлите фото камня" in t for t in texts)
     # The approved record is found now; the rejected one is not.
     reply = await club.say(boris, "/grave Щукин")
-    assert "1" in (reply.text or "")
+    assert "найдена 1 запись" in (reply.text or "")  # Russian plural: one
+    assert "14 мая 1950" in ((await boris.expect_reply()).text or "")
     reply = await club.say(boris, "/grave Сорокин")
     assert "Сорокин" in (reply.text or "") and "/addgrave" in (reply.text or "")
 
