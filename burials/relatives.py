@@ -23,6 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from burials.names.family import surname_keys
 from burials.names.words import field_words
@@ -52,7 +53,8 @@ from ground.i18n import N_
 MAX_WISHES = 20
 MAX_SURNAME = 100
 MAX_PLACE = 100
-# More matches than this found at once (a new wish for a common name) become one message.
+# More matches than this for one wish at once (a new wish for a common name, an imported
+# list) become one message with the count.
 AT_ONCE = 5
 MEMOIRS_APPROVED = "approved"  # archive.memoirs.APPROVED (a domain does not import another)
 
@@ -250,12 +252,43 @@ async def _match_new_wish(session: AsyncSession, wish: RelativeWish, now: dateti
         return 0
     session.add_all(new)
     await session.flush()
-    if len(new) > AT_ONCE:
-        _queue(session, wish.member_id, f"{KIND_MANY}{wish.id}", now, {"count": len(new)})
-    else:
-        for match in new:
-            _queue(session, wish.member_id, f"{KIND_MATCH}{match.id}", now)
+    await _notify(session, new, now)
     return len(new)
+
+
+async def _notify(session: AsyncSession, matches: list[RelativeMatch], now: datetime) -> None:
+    """A notice per match; but more than AT_ONCE for one wish at once (a new wish for a
+    common name, an imported list) become one message with the count, added to that
+    wish's summary still waiting to be sent if there is one."""
+    by_wish: dict[int, list[RelativeMatch]] = defaultdict(list)
+    for match in matches:
+        by_wish[match.wish_id].append(match)
+    many = {f"{KIND_MANY}{w}": found for w, found in by_wish.items() if len(found) > AT_ONCE}
+    waiting = (
+        {
+            row.kind: row
+            for row in await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.kind.in_(sorted(many)),
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.claimed_until.is_(None),
+                    OutboxMessage.dropped.is_(False),
+                )
+            )
+        }
+        if many
+        else {}
+    )
+    for wish_id, found in sorted(by_wish.items()):
+        kind = f"{KIND_MANY}{wish_id}"
+        if kind not in many:
+            for match in found:
+                _queue(session, match.member_id, f"{KIND_MATCH}{match.id}", now)
+        elif kind in waiting:
+            earlier = json.loads(waiting[kind].payload or "{}").get("count", 0)
+            waiting[kind].payload = json.dumps({"count": int(earlier) + len(found)})
+        else:
+            _queue(session, found[0].member_id, kind, now, {"count": len(found)})
 
 
 async def _wishes_by_key(session: AsyncSession) -> dict[str, list[RelativeWish]]:
@@ -268,35 +301,35 @@ async def _wishes_by_key(session: AsyncSession) -> dict[str, list[RelativeWish]]
 
 async def _tell(
     session: AsyncSession,
-    found: dict[int, RelativeWish],
+    column: InstrumentedAttribute[int | None],
+    found: dict[int, dict[int, RelativeWish]],
     now: datetime,
-    *,
-    record_id: int | None = None,
-    memoir_id: int | None = None,
 ) -> int:
-    """One match and one notice per member not yet told of this record or memoir."""
+    """One match and one notice per member not yet told of each record (or memoir).
+
+    `found`: record or memoir id -> member id -> the wish that found it. Read and written
+    in one go, so an import's batch costs a few statements, not a few per record."""
+    found = {subject: members for subject, members in found.items() if members}
     if not found:
         return 0
-    column = RelativeMatch.record_id if record_id is not None else RelativeMatch.memoir_id
-    told = set(
-        await session.scalars(
-            select(RelativeMatch.member_id).where(
-                column == (record_id if record_id is not None else memoir_id),
-                RelativeMatch.member_id.in_(list(found)),
+    members = {member_id for by_member in found.values() for member_id in by_member}
+    told = {
+        (subject, member_id)
+        for subject, member_id in await session.execute(
+            select(column, RelativeMatch.member_id).where(
+                column.in_(list(found)), RelativeMatch.member_id.in_(list(members))
             )
         )
-    )
+    }
     new = [
-        RelativeMatch(
-            wish_id=wish.id, member_id=member_id, record_id=record_id, memoir_id=memoir_id
-        )
-        for member_id, wish in sorted(found.items())
-        if member_id not in told
+        RelativeMatch(wish_id=wish.id, member_id=member_id, **{column.key: subject})
+        for subject, by_member in sorted(found.items())
+        for member_id, wish in sorted(by_member.items())
+        if (subject, member_id) not in told
     ]
     session.add_all(new)
     await session.flush()
-    for match in new:
-        _queue(session, match.member_id, f"{KIND_MATCH}{match.id}", now)
+    await _notify(session, new, now)
     return len(new)
 
 
@@ -306,19 +339,19 @@ async def _match_against(
     records: Iterable[BurialRecord],
     now: datetime,
 ) -> int:
-    told = 0
+    found: dict[int, dict[int, RelativeWish]] = {}
     for record in records:
         if record.status != APPROVED:
             continue
-        found: dict[int, RelativeWish] = {}
+        by_member: dict[int, RelativeWish] = {}
         for key in sorted(surname_keys(record.surname)):
             for wish in index.get(key, ()):
-                if wish.member_id == record.added_by or wish.member_id in found:
+                if wish.member_id == record.added_by or wish.member_id in by_member:
                     continue
                 if record_fits(want_of(wish), record):
-                    found[wish.member_id] = wish
-        told += await _tell(session, found, now, record_id=record.id)
-    return told
+                    by_member[wish.member_id] = wish
+        found[record.id] = by_member
+    return await _tell(session, RelativeMatch.record_id, found, now)
 
 
 async def match_records(
@@ -356,7 +389,7 @@ async def match_memoir(session: AsyncSession, memoir: Memoir, now: datetime) -> 
             continue
         if memoir_fits(want_of(wish), text):
             found[wish.member_id] = wish
-    return await _tell(session, found, now, memoir_id=memoir.id)
+    return await _tell(session, RelativeMatch.memoir_id, {memoir.id: found}, now)
 
 
 # ---------------------------------------------------------------------- introductions
