@@ -140,16 +140,22 @@ def preview(draft: Draft, locale: str) -> str:
 
 
 def error_text(exc: RecordError | DateError) -> str:
+    """The domain's reason as a sentence in the member's language."""
     if "limit" in exc.params:
         return _("Please keep it under {limit} characters.").format(limit=exc.params["limit"])
     text = _(exc.message).format(**exc.params)
-    return text[:1].upper() + text[1:] + "."
+    if text[-1:] in ".!?。！？":
+        return text[:1].upper() + text[1:]
+    stop = "。" if _locale() == "zh" else "."
+    return text[:1].upper() + text[1:] + stop
 
 
 # ---------------------------------------------------------------- asking
 
 
-def _keyboard(step: str, draft: Draft, *, skip: bool = True) -> InlineKeyboardMarkup:
+def _keyboard(step: str, draft: Draft) -> InlineKeyboardMarkup:
+    """Every step: Back (but the first), Skip (every answer is optional; the name rule is
+    checked when the given name is skipped), Cancel; dates and cemeteries add theirs."""
     builder = Keyboard()
     widths: list[int] = []
     if step in DATE_STEPS and not draft.get(f"{step}_os"):
@@ -163,15 +169,11 @@ def _keyboard(step: str, draft: Draft, *, skip: bool = True) -> InlineKeyboardMa
                 text=str(name)[:60], callback_data=AddCb(action="cem", step=step, value=index)
             )
             widths.append(1)
-    row = 0
     if step != STEPS[0]:
         builder.button(text=_("« Back"), callback_data=AddCb(action="back", step=step))
-        row += 1
-    if skip:
-        builder.button(text=_("Skip"), callback_data=AddCb(action="skip", step=step))
-        row += 1
+    builder.button(text=_("Skip"), callback_data=AddCb(action="skip", step=step))
     builder.button(text=_("Cancel"), callback_data=AddCb(action="cancel", step=step))
-    builder.adjust(*widths, row + 1)
+    builder.adjust(*widths, 3 if step != STEPS[0] else 2)
     return builder.as_markup()
 
 

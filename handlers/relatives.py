@@ -116,7 +116,8 @@ async def cmd_relatives(
     member: Member,
     clock: Clock,
 ) -> None:
-    await state.set_state(None)
+    if (await state.get_state() or "").startswith(RelSt.__name__):
+        await state.set_state(None)  # a half-typed family is left; other dialogues are not
     surname = " ".join((command.args or "").split())
     if surname:  # /relatives Щукин: a surname alone, no place or years
         await _add(message, state, session, member, clock, surname, None, None)
