@@ -5,10 +5,7 @@ look for (burials/relatives.py)."""
 
 from __future__ import annotations
 
-import contextlib
-
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -112,13 +109,10 @@ def queue_button(count: int) -> InlineKeyboardMarkup:
 async def say(
     event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    """A new message, also after a button whose message was already edited and answered."""
-    if isinstance(event, CallbackQuery):
-        with contextlib.suppress(TelegramBadRequest):
-            await event.answer()
-        await event.bot.send_message(event.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
-        return
-    await event.answer(text, reply_markup=markup)
+    """A new message below: after a button, whose press the caller has answered already
+    (Telegram takes one answer per press), or after a typed message."""
+    chat_id = event.from_user.id  # type: ignore[union-attr]
+    await event.bot.send_message(chat_id, text, reply_markup=markup)  # type: ignore[union-attr]
 
 
 async def graves_waiting(session: AsyncSession) -> int:
@@ -128,7 +122,8 @@ async def graves_waiting(session: AsyncSession) -> int:
 async def show_next_grave(
     event: Message | CallbackQuery, session: AsyncSession, app: AppContext, bot: Bot, i18n: I18n
 ) -> None:
-    """The oldest pending record as its card (with the photo), then the decision buttons."""
+    """The oldest pending record as its card (with the photo), then the decision buttons,
+    in new messages (a pressed button has been answered by the caller)."""
     found = await pending_records(session, limit=1)
     if not found:
         await say(event, _("No burial records are waiting for review."))
@@ -145,9 +140,6 @@ async def show_grave(
     i18n: I18n,
 ) -> None:
     chat_id = event.from_user.id  # type: ignore[union-attr]
-    if isinstance(event, CallbackQuery):
-        with contextlib.suppress(TelegramBadRequest):  # already answered after a decision
-            await event.answer()
     await send_card(bot, chat_id, record, session, store_of(app), i18n.current_locale)
     author = await session.get(Member, record.added_by) if record.added_by else None
     details = [
@@ -179,6 +171,7 @@ async def on_button(
 ) -> None:
     if callback_data.action == "next":
         await state.clear()
+        await query.answer()
         await show_next_grave(query, session, app, bot, i18n)
         return
     record = await _pending(session, callback_data.record_id)

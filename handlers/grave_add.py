@@ -188,11 +188,10 @@ def prompt(step: str, draft: Draft) -> str:
     if step == "patronymic":
         return _("The patronymic (father's name), if known?")
     if step in DATE_STEPS:
-        question = (
-            (_("The date of birth?") if step == "born" else _("The date of death?"))
-            + " "
-            + _("Type 1923, 1923-05 or 1923-05-14; 14.05.1923 works too.")
-        )
+        asked = _("The date of birth?") if step == "born" else _("The date of death?")
+        hint = _("Type 1923, 1923-05 or 1923-05-14; 14.05.1923 works too.")
+        # Chinese puts no space after a full-width question mark.
+        question = asked + hint if _locale() == "zh" else f"{asked} {hint}"
         if draft.get(f"{step}_os"):
             question += "\n" + _("Noted: the date is in the Old Style (Julian) calendar.")
         return question

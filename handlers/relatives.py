@@ -168,8 +168,9 @@ async def on_list_button(
     if callback_data.action == "remove":
         removed = await relatives.remove_wish(session, member.id, callback_data.ref)
         await commit(session)
-        if not removed:
+        if not removed:  # one answer per press: the alert, and the list stays as it was
             await query.answer(_("This family is no longer in your list."), show_alert=True)
+            return
     await show(query, *render_list(await relatives.list_wishes(session, member.id)))
 
 
