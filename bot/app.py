@@ -13,6 +13,8 @@ from archive import prompts
 from bot.response_models import pin_response_models
 from bot.routing import include_handler_routers
 from bot.tolerant_session import TolerantSession
+from burials import notices as burial_notices
+from burials.relatives import KIND_PREFIX as RELATIVES_KINDS
 from db.engine import member_cache_of
 from delivery.club_chat import ClubChat
 from delivery.pacer import Pacer
@@ -38,6 +40,8 @@ def message_renderers(i18n: Translator) -> dict[str, Renderer]:
         prompts.KIND_PREFIX: prompts.prompt_renderer(i18n),
         # A speaker's news of their talk, with meeting times as the meetings domain writes them.
         talk_notices.KIND_PREFIX: talk_notices.talk_renderer(i18n, localtime.format_meeting_time),
+        RELATIVES_KINDS: burial_notices.relatives_renderer(i18n),
+        burial_notices.DECISION_PREFIX: burial_notices.decision_renderer(i18n),
     }
 
 
@@ -81,12 +85,15 @@ def _per_person_limits(settings: Settings, storage: BaseStorage | None) -> tuple
 def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
     from handlers import (  # the organisers' modules are imported for their handlers
         admin,  # noqa: F401
+        burial_review,  # noqa: F401
         calendar,
         club_chat,
         common,
         events,  # noqa: F401
         fallback,
         gates,
+        grave_add,
+        graves,
         meetings,
         memoir_review,  # noqa: F401
         memoirs,
@@ -94,6 +101,7 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         planning,  # noqa: F401
         profile,
         registration,
+        relatives,
         talk_review,  # noqa: F401
         talks,
         webapp,
@@ -124,7 +132,12 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         meetings.router,
         memoirs.router,
         talks.router,
-        gates.organisers,  # admin, memoir_review, organisers and planning register on it
+        graves.router,
+        grave_add.router,
+        relatives.router,
+        # admin, burial_review, memoir_review, talk_review, organisers and planning
+        # register on the organisers' router
+        gates.organisers,
         calendar.router,
         webapp.router,
         fallback.router,  # catch-all last

@@ -96,3 +96,20 @@ def parse_partial_date(text: str | None) -> PartialDate | None:
 
 def year_of(stored: str | None) -> int | None:
     return int(stored[:4]) if stored else None
+
+
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})(?=\D|$)(.*)$")
+_MONTH_YEAR = re.compile(r"^(\d{1,2})[./](\d{4})(?=\D|$)(.*)$")
+
+
+def parse_typed_date(text: str | None) -> PartialDate | None:
+    """As `parse_partial_date`, also taking the way people write dates by hand in Russia
+    and Europe: «14.05.1923», «14/05/1923», «05.1923» (day first, never month first)."""
+    raw = (text or "").strip()
+    if match := _DAY_MONTH_YEAR.match(raw):
+        day, month, year, rest = match.groups()
+        raw = f"{year}-{int(month):02d}-{int(day):02d}{rest}"
+    elif match := _MONTH_YEAR.match(raw):
+        month, year, rest = match.groups()
+        raw = f"{year}-{int(month):02d}{rest}"
+    return parse_partial_date(raw)

@@ -10,7 +10,8 @@ matched by its reference, so the same file imported twice changes nothing, and a
 killed half-way and run again ends with every row exactly once. A bad row is reported
 with its line number and reason and the others go on; a row is stored whole or not at all.
 A file that cannot be read as a whole (not UTF-8, no header) is refused before anything
-is written.
+is written. Approved rows that answer a member's search for relatives are matched with
+each batch, and the member is told through the outbox (burials/relatives.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import io
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -37,6 +39,7 @@ from burials.records import (
     stored_date_text,
     write_keys,
 )
+from burials.relatives import match_record_ids
 from db.models import BurialNameKey, BurialRecord
 
 COLUMNS = (
@@ -167,7 +170,8 @@ def check_row(cells: dict[str, str]) -> RecordFields:
 
 async def _store_batch(
     session: AsyncSession, batch: list[RecordFields], status: str, report: ImportReport
-) -> None:
+) -> list[int]:
+    """Adds or updates the batch's rows; returns the ids of the rows added."""
     ids = [r.external_id for r in batch]
     existing = {
         r.external_id: r
@@ -176,6 +180,7 @@ async def _store_batch(
         )
     }
     new_rows: list[dict[str, object]] = []
+    new_ids: list[int] = []
     changed: list[BurialRecord] = []
     for record in batch:
         values = record.column_values()
@@ -204,6 +209,7 @@ async def _store_batch(
         await session.flush()
         await write_keys(session, changed)
         report.updated += len(changed)
+    return new_ids
 
 
 async def import_csv(
@@ -226,7 +232,10 @@ async def import_csv(
     async def flush_batch() -> None:
         if batch:
             async with session_factory() as session:
-                await _store_batch(session, batch, status, report)
+                added = await _store_batch(session, batch, status, report)
+                if status == APPROVED:
+                    # Members looking for these families hear of them (queued in the outbox).
+                    await match_record_ids(session, added, datetime.now(UTC))
                 await session.commit()
             batch.clear()
             if on_batch is not None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from burials.dates import DateError, PartialDate, parse_partial_date, year_of
@@ -335,6 +335,11 @@ async def pending_records(
         .offset(offset)
     )
     return list(rows)
+
+
+async def count_pending(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(BurialRecord).where(BurialRecord.status == PENDING)
+    return int(await session.scalar(query) or 0)
 
 
 async def delete_record(

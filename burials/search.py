@@ -21,12 +21,14 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from burials.dates import year_of
+from burials.names.family import same_family
 from burials.names.query import EmptyQuery, Query, parse_query
 from burials.names.ranking import NameFields, Ranker
+from burials.names.words import field_words
 from burials.records import APPROVED, KIND_GIVEN, KIND_PATRONYMIC, KIND_SURNAME, KIND_YEAR
 from db.models import BurialRecord
 
-__all__ = ["EmptyQuery", "Match", "SearchStats", "search_records"]
+__all__ = ["EmptyQuery", "Match", "SearchStats", "plausible_records", "search_records"]
 
 CANDIDATES = 200
 # Below this score the exact keys are deemed not to have found the person.
@@ -257,3 +259,22 @@ async def search_records(
         stats.widened = widened
         stats.ms = (time.perf_counter() - started) * 1000
     return [Match(records[record_id], score) for score, record_id in page if record_id in records]
+
+
+# A person reading results wants the record they asked for and its family, not every
+# name that shares a few letters: a result is shown when the whole name answers the query
+# well, or when its surname is of the same family as a word of the query.
+WELL_ANSWERED = 0.8
+
+
+async def plausible_records(
+    session: AsyncSession, query: str, *, limit: int = 30
+) -> list[BurialRecord]:
+    """Approved records worth showing for `query`, best first. Raises EmptyQuery."""
+    matches = await search_records(session, query, limit=limit)
+    words = tuple(w for w in field_words(query))
+    return [
+        m.record
+        for m in matches
+        if m.score >= WELL_ANSWERED or any(same_family((w,), m.record.surname) for w in words)
+    ]

@@ -465,3 +465,87 @@ class TalkMaterial(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     talk: Mapped[Talk] = relationship(back_populates="materials")
+
+
+class BurialDraft(Base):
+    """A burial record a member is still adding in /addgrave, one per member: the answers
+    so far (JSON), kept here so a restart or a detour to another command loses nothing."""
+
+    __tablename__ = "burial_drafts"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class RelativeWish(Base):
+    """A family a member is looking for: a surname in any script, maybe a place and years.
+    Goes with the member (/forget) and takes its matches and introductions with it."""
+
+    __tablename__ = "relative_wishes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    surname: Mapped[str] = mapped_column(String(100))
+    place: Mapped[str | None] = mapped_column(String(100))
+    year_from: Mapped[int | None] = mapped_column(Integer)
+    year_to: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RelativeMatch(Base):
+    """An approved burial record or memoir that answers a member's wish. One row per member
+    and record (or memoir), so the member hears of each once, whichever wish found it."""
+
+    __tablename__ = "relative_matches"
+    __table_args__ = (
+        UniqueConstraint("member_id", "record_id"),
+        UniqueConstraint("member_id", "memoir_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wish_id: Mapped[int] = mapped_column(
+        ForeignKey("relative_wishes.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("burial_records.id", ondelete="CASCADE"), index=True
+    )
+    memoir_id: Mapped[int | None] = mapped_column(
+        ForeignKey("memoirs.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RelativeIntroduction(Base):
+    """Two members looking for one family, each asked whether to be put in touch.
+
+    Side a is the member with the smaller id. An answer is None until given; nothing about
+    either is shown to the other before both said yes. Then each sees the other's chosen
+    `name` and, if they agreed, a link to their Telegram username (`link`); otherwise the
+    bot passes on one message from each (`*_wrote` says it was used).
+    """
+
+    __tablename__ = "relative_introductions"
+    __table_args__ = (UniqueConstraint("member_a", "member_b"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wish_a: Mapped[int] = mapped_column(
+        ForeignKey("relative_wishes.id", ondelete="CASCADE"), index=True
+    )
+    wish_b: Mapped[int] = mapped_column(
+        ForeignKey("relative_wishes.id", ondelete="CASCADE"), index=True
+    )
+    member_a: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_b: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    a_answer: Mapped[bool | None] = mapped_column(Boolean)
+    b_answer: Mapped[bool | None] = mapped_column(Boolean)
+    a_name: Mapped[str | None] = mapped_column(String(64))
+    b_name: Mapped[str | None] = mapped_column(String(64))
+    a_link: Mapped[str | None] = mapped_column(String(64))
+    b_link: Mapped[str | None] = mapped_column(String(64))
+    a_wrote: Mapped[bool] = mapped_column(Boolean, default=False)
+    b_wrote: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -96,3 +96,25 @@ class ClubCb(CallbackData, prefix="club"):
     """The organisers' note about the club chat: "retry" posts what was held."""
 
     action: str
+
+
+class GraveCb(CallbackData, prefix="grv"):
+    """/grave: "more" shows the next page of the results; "show" opens one record."""
+
+    action: str
+    record_id: RowId = 0
+    page: RowId = 0
+
+
+class RelCb(CallbackData, prefix="rel"):
+    """/relatives: add | remove (a wish) | skip (an optional step) | list | memoir (read one)."""
+
+    action: str
+    ref: RowId = 0
+
+
+class IntroCb(CallbackData, prefix="itr"):
+    """An introduction between two members: yes | no | myname | link | nolink | write."""
+
+    action: str
+    intro_id: RowId

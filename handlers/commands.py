@@ -25,6 +25,9 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("memoir_prompts", N_("Invitations to share a memory: on or off")),
     ("talk", N_("Propose a talk for a meeting")),
     ("mytalks", N_("Your talks and their place in the programme")),
+    ("grave", N_("Find a grave by a name in any script")),
+    ("addgrave", N_("Add a grave with its photo")),
+    ("relatives", N_("Families you are looking for")),
     ("cancel", N_("Stop the current dialogue")),
     ("forget", N_("Delete your data")),
 )
@@ -42,7 +45,7 @@ ORGANISER_COMMANDS: list[tuple[str, str]] = [
     ("members", N_("Members by country and zone, and the list")),
     ("stats", N_("RSVPs and reminders per meeting")),
     ("admins", N_("List, add or remove organisers")),
-    ("review", N_("Review submitted memoirs")),
+    ("review", N_("Review submitted memoirs and burial records")),
     ("export", N_("Export the memoirs as a book (ZIP)")),
     ("event", N_("Add a special event: a conference day, a memorial service, an excursion")),
     ("events", N_("Coming meetings and events: link, place, programme, cancel")),

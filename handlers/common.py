@@ -28,6 +28,11 @@ def help_text(is_organiser: bool) -> str:
             "/memoir: share a memory (text, voice, photos); /my: your memoirs; /archive: the club's archive"
         ),
         _("/talk: propose a talk for a meeting; /mytalks: your talks and their slots"),
+        _(
+            "/grave Щукин: find a grave by a name in any script; /addgrave: add a grave with "
+            "its photo"
+        ),
+        _("/relatives: the families you look for; I tell you when something about them comes"),
         _("/cancel: stop the current dialogue"),
         _("/forget: delete everything stored about you"),
     ]

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -30,10 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import memoirs as records
 from archive.export import ExportLabels, build_export
+from burials import relatives
 from db.models import Member, Memoir
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
+from handlers import burial_review
 from handlers.callbacks import RowId
 from handlers.filters import TypedAnswer
 from handlers.gates import organisers as router
@@ -115,16 +117,19 @@ async def apply_edit(session: AsyncSession, memoir: Memoir, action: str, text: s
 async def show_next(
     event: Message | CallbackQuery, session: AsyncSession, app: AppContext, bot: Bot
 ) -> None:
-    """The oldest pending memoir with its files, then the decision buttons."""
+    """The oldest pending memoir with its files, then the decision buttons; when none is
+    left, the way to the burial records' queue if it has any."""
     memoir = await records.next_pending(session)
     if memoir is None:
         text = _("No memoirs are waiting for review.")
-        if isinstance(event, CallbackQuery) and event.from_user is not None:
+        graves = await burial_review.graves_waiting(session)
+        markup = burial_review.queue_button(graves) if graves else None
+        if isinstance(event, CallbackQuery):
             # After a decision: its confirmation stays, and this comes below it.
             await answer_once(event)
-            await bot.send_message(event.from_user.id, text)
+            await burial_review.say(event, text, markup)
         else:
-            await show(event, text)
+            await show(event, text, markup)
         return
     await show_memoir(event, memoir, session, app, bot)
 
@@ -157,10 +162,27 @@ REVIEW_QUEUES: list[ReviewQueue] = []
 
 @router.message(Command("review"))
 async def cmd_review(
-    message: Message, state: FSMContext, session: AsyncSession, app: AppContext, bot: Bot
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
+    """Memoirs first, as ever; burial records when no memoir waits, or with /review graves."""
     await state.clear()
+    graves = await burial_review.graves_waiting(session)
+    wants_graves = (command.args or "").strip().casefold() in ("graves", "grave", "burials")
+    if wants_graves or (graves and not await records.count_pending(session)):
+        await burial_review.show_next_grave(message, session, app, bot, i18n)
+        return
     await show_next(message, session, app, bot)
+    if graves and await records.count_pending(session):
+        await message.answer(
+            _("Burial records are waiting for review too."),
+            reply_markup=burial_review.queue_button(graves),
+        )
     for queue in REVIEW_QUEUES:
         if entry := await queue(session):
             text, button = entry
@@ -205,6 +227,7 @@ async def on_review_button(
     session: AsyncSession,
     app: AppContext,
     bot: Bot,
+    clock: Clock,
 ) -> None:
     memoir = await records.load_memoir(session, callback_data.memoir_id)
     if memoir is None or memoir.status != records.PENDING:
@@ -212,6 +235,8 @@ async def on_review_button(
         return
     if callback_data.action == "approve":
         await records.decide(session, memoir, approve=True)
+        # Members looking for a family it mentions hear of it through the outbox.
+        await relatives.match_memoir(session, memoir, clock.now())
         await commit(session)
         await notify_author(app, bot, session, memoir)
         await show(query, _("Approved: “{title}”.").format(title=memoir.title or _("Untitled")))

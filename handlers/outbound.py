@@ -23,7 +23,17 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from delivery.messages import Arg, Button, Outgoing
 from delivery.ports import Blocked, Rejected, RetryAfter, SendError, Transient
-from handlers.callbacks import AttendCb, ClubCb, PlanCb, PromptCb, RsvpCb, TalkCb
+from handlers.callbacks import (
+    AttendCb,
+    ClubCb,
+    GraveCb,
+    IntroCb,
+    PlanCb,
+    PromptCb,
+    RelCb,
+    RsvpCb,
+    TalkCb,
+)
 
 # action -> how its args become callback data
 CALLBACKS: dict[str, Callable[..., CallbackData]] = {
@@ -33,6 +43,9 @@ CALLBACKS: dict[str, Callable[..., CallbackData]] = {
     "memoir_prompt": lambda action, meeting_id=0: PromptCb(action=action, meeting_id=meeting_id),
     "talk": lambda action, talk_id: TalkCb(action=action, talk_id=talk_id),
     "club_retry": lambda: ClubCb(action="retry"),
+    "grave_show": lambda record_id: GraveCb(action="show", record_id=record_id),
+    "relatives_memoir": lambda memoir_id: RelCb(action="memoir", ref=memoir_id),
+    "relatives_intro": lambda action, intro_id: IntroCb(action=action, intro_id=intro_id),
 }
 # action -> the link it opens, given the bot's username (a t.me deep link with a start
 # parameter: the bot then answers the reader in their own language).

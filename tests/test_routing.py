@@ -124,9 +124,10 @@ async def test_the_app_dispatcher_joins_the_members_routers(
     # The members' routers, joined, are the dispatcher's own handlers: tried first, as
     # they were when they came first among its routers.
     # (+1 the memoir dialogue's question about the public website; club_chat: /next in a
-    # group and the /start links; talks: /talk, /mytalks and their steps)
-    assert len(dispatcher.message.handlers) == 37
-    assert len(dispatcher.callback_query.handlers) == 24  # (+2: talks)
+    # group and the /start links; talks: /talk, /mytalks and their steps; /grave,
+    # /addgrave and /relatives with their steps and buttons)
+    assert len(dispatcher.message.handlers) == 49
+    assert len(dispatcher.callback_query.handlers) == 31
     names = [router.name for router in dispatcher.sub_routers]
     assert names == ["organisers", "calendar+webapp+fallback"]
     # Two dispatchers in one process, as tests and the sandbox build them.
