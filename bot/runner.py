@@ -20,7 +20,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from archive.check import check_media
-from bot.app import build_delivery, build_dispatcher, create_bot
+from bot.app import build_delivery, build_dispatcher, build_pacer, create_bot
 from bot.jobs import build_scheduler
 from bot.webhook import mount_webhook, webhook_path
 from db.engine import create_engine, create_session_factory
@@ -30,7 +30,6 @@ from db.members import get_member, promoted_organiser_ids
 from db.migrate import upgrade_to_head
 from db.unit_of_work import unit_of_work
 from delivery.outbox import release_claims
-from delivery.pacer import Pacer
 from delivery.sending import Delivery
 from ground.clock import Clock
 from ground.context import AppContext
@@ -87,8 +86,8 @@ async def open_app(
     # Files written but never recorded (a crash mid-store), or rows whose file is gone.
     (await check_media(MediaStore(settings.media_dir), ctx.session_factory)).log()
     bot = create_bot(token, api_base)
-    pacer = Pacer(settings.send_rate_global, settings.send_rate_per_chat)
-    delivery = build_delivery(bot, ctx, pacer, workers=settings.send_workers)
+    pacer, pacer_redis = build_pacer(settings, bot)
+    delivery = build_delivery(bot, ctx, pacer)
     delivery.lease = timedelta(seconds=settings.outbox_lease_seconds)
     storage = fsm_storage(settings)
     app = RunningApp(ctx=ctx, bot=bot, dp=build_dispatcher(ctx, storage), delivery=delivery)
@@ -97,6 +96,8 @@ async def open_app(
     finally:
         await bot.session.close()
         await storage.close()
+        if pacer_redis is not None:
+            await pacer_redis.aclose()
         if invalidations is not None:
             await invalidations.close()
         await engine.dispose()

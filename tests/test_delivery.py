@@ -523,7 +523,7 @@ async def test_drain_continues_past_a_batch_of_rows_for_unreachable_members(rig:
 
 
 async def test_several_senders_deliver_once_each_and_keep_each_members_order(rig: Rig) -> None:
-    rig.delivery.workers = 4
+    rig.delivery.in_flight = 4
     ids = range(8001, 8021)
     await rig.add_members(ids)
     async with rig.session() as session:
