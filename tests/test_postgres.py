@@ -45,6 +45,7 @@ async def test_concurrent_claims_are_disjoint(database_url: str) -> None:
         while True:
             async with factory() as session:
                 ids = await claim_due(session, now, limit=7)
+                await session.commit()  # the claim holds once committed, as in the tick
             if not ids:
                 return taken
             taken += ids
