@@ -48,15 +48,15 @@ class Settings(BaseSettings):
     media_dir: Path = Path("data/media")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # Outgoing pace per bot token (Telegram: ~30 messages/s overall, 1/s per chat): at
-    # most SEND_RATE_GLOBAL messages in any one second, all instances together when they
-    # share REDIS_URL (each process alone without it). Tests scale these.
+    # most SEND_RATE_GLOBAL messages in any 1.05 s (a guard for the network's jitter), all
+    # instances together when they share REDIS_URL, each process alone without it.
     send_rate_global: float = Field(default=30.0, gt=0)
     send_rate_per_chat: float = Field(default=1.0, gt=0)
-    # Messages in flight at once per process, never two to one chat: enough to fill the
-    # rate at a round trip up to ~250 ms. A killed process may repeat each of them once.
-    # (SEND_WORKERS is its former name.)
+    # Messages in flight at once per process, never two to one chat: 8 fill the rate at
+    # round trips up to ~250 ms. A killed process may repeat each of them once. At most 16
+    # (each holds a database connection while in flight). SEND_WORKERS: its former name.
     send_in_flight: int = Field(
-        default=8, ge=1, le=32, validation_alias=AliasChoices("send_in_flight", "send_workers")
+        default=8, ge=1, le=16, validation_alias=AliasChoices("send_in_flight", "send_workers")
     )
     # The day of the month (and UTC hour) when organisers get next month's plan to confirm.
     plan_day: int = Field(default=20, ge=1, le=28)
