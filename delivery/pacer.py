@@ -6,12 +6,12 @@ what counts is a message Telegram sent. A request it answered with 400, 403 or 4
 none: its permit is given back and used again. A 5xx or a network failure may have sent
 one, so it keeps counting.
 
-The bot's limit is kept twice: sends are spaced evenly at the rate (aiolimiter's leaky
-bucket), and a sliding window holds at most `global_rate` counted permits in any one
-second, exactly as Telegram states it. A permit given back leaves the window and lets the
-next send skip its spacing once. The per-chat gap is aiolimiter's too. A pause
-(retry_after) holds back every permit. `SharedPacer` (delivery/shared_pacer.py) keeps the
-same rules in Redis for all instances of a bot.
+The bot's limit is kept twice: sends are spaced evenly (aiolimiter's leaky bucket), and a
+sliding window holds at most `global_rate` counted permits in any second, as Telegram
+states it, plus a guard of 50 ms for the network's jitter. A permit given back leaves the
+window and lets the next send skip its spacing once. Each chat's next permit waits a whole
+gap after its last. A pause (retry_after) holds back every permit. `SharedPacer`
+(delivery/shared_pacer.py) keeps the same rules in Redis for all instances of a bot.
 
 Time and sleep of the window and the pause are injectable, so tests need not wait.
 """
@@ -102,8 +102,8 @@ class SlidingWindow:
 class Pacer:
     """`SendPacer` for one process.
 
-    Sends are spaced by aiolimiter at `global_rate` (a burst of two at most), and each
-    chat's by its own aiolimiter. A permit given back becomes a credit: the next permit
+    Sends are spaced by aiolimiter at the window's pace (a burst of two at most), and each
+    chat's a gap apart. A permit given back becomes a credit: the next permit
     skips the spacing once, so the slot Telegram did not count is used again. The sliding
     window is the hard limit over both: never more than `global_rate` counted permits in
     any second.
@@ -129,7 +129,8 @@ class Pacer:
         self._spacing = AsyncLimiter(2, 2 * self.spacing)
         self._credits = 0
         self._paused_until = float("-inf")
-        self._chats: dict[int, AsyncLimiter] = {}
+        self.chat_gap = 1.0 / per_chat_rate
+        self._chat_free_at: dict[int, float] = {}  # chat -> when its next permit may come
         self._turn = asyncio.Lock()  # first come, first served
         self._tokens = itertools.count(1)
 
@@ -159,8 +160,9 @@ class Pacer:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
 
     async def wait_for_chat(self, chat_id: int) -> None:
-        """Wait out the chat's gap since this process's last message to it."""
-        await self._chat(chat_id).acquire()
+        """Wait out the chat's gap since this process's last permit for it."""
+        while (wait := self._chat_free_at.get(chat_id, 0.0) - self.monotonic()) > 0:
+            await self.sleep(wait)
 
     async def wait_for_window(self) -> None:
         """Until the pause is over and the window has room."""
@@ -173,16 +175,13 @@ class Pacer:
 
     def record(self, permit: Permit) -> None:
         """Count a permit (also one granted elsewhere, so a fallback starts from it)."""
-        self.window.add(permit.token, self.monotonic())
-
-    def _chat(self, chat_id: int) -> AsyncLimiter:
-        limiter = self._chats.get(chat_id)
-        if limiter is None:
-            if len(self._chats) >= MAX_CHATS:
-                # A limiter with capacity left has nothing to remember: a new one is alike.
-                self._chats = {c: lim for c, lim in self._chats.items() if not lim.has_capacity()}
-            limiter = self._chats[chat_id] = AsyncLimiter(1, 1.0 / self.per_chat_rate)
-        return limiter
+        now = self.monotonic()
+        self.window.add(permit.token, now)
+        if len(self._chat_free_at) >= MAX_CHATS:  # forget the chats whose gap has passed
+            self._chat_free_at = {c: t for c, t in self._chat_free_at.items() if t > now}
+        # From the grant, not from the wait before it: a permit that waited out a pause
+        # still keeps the chat's next message a whole gap away.
+        self._chat_free_at[permit.chat_id] = now + self.chat_gap
 
 
 class PacedSender:

@@ -37,13 +37,14 @@ REDIS_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 # KEYS: the window (sorted set of permits), the spacing's theoretical arrival time (GCRA,
 # a burst of two at most), the pause, the chat's gap.
 # ARGV: cap, window, spacing, the chat's gap (microseconds), the permit's token.
-# Returns 0 when granted, or the microseconds to wait before asking again.
+# Returns 0 when granted, else the microseconds to wait before asking again: positive for
+# the bot's wait (the pause, the spacing, the window), negative for the chat's gap alone.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local cap, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local spacing, chat_gap = tonumber(ARGV[3]), tonumber(ARGV[4])
-local wait = math.max(0, redis.call('PTTL', KEYS[3]) * 1000, redis.call('PTTL', KEYS[4]) * 1000)
+local wait = math.max(0, redis.call('PTTL', KEYS[3]) * 1000)
 local tat = tonumber(redis.call('GET', KEYS[2])) or now
 wait = math.max(wait, tat - spacing - now)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
@@ -52,6 +53,8 @@ if redis.call('ZCARD', KEYS[1]) >= cap then
     wait = math.max(wait, tonumber(oldest[2]) + window - now)
 end
 if wait > 0 then return math.ceil(wait) end
+local chat_wait = redis.call('PTTL', KEYS[4])
+if chat_wait > 0 then return -chat_wait * 1000 end
 local keep = math.ceil(2 * window / 1000)
 redis.call('ZADD', KEYS[1], now, ARGV[5])
 redis.call('PEXPIRE', KEYS[1], keep)
@@ -134,29 +137,40 @@ class SharedPacer:
         return self.monotonic() < self._down_until
 
     async def acquire(self, chat_id: int) -> Permit:
-        # The chat's own gap is waited for before the turn, so it holds up no other chat.
+        # The chat's own gap is waited for outside the turn, so it holds up no other chat:
+        # first this process's last message to it, then (rarely) another instance's.
         await self.local.wait_for_chat(chat_id)
-        async with self._turn:
-            while not self.redis_down:
-                token = f"{self._instance}:{next(self._tokens)}"
-                keys = [
-                    self._window_key,
-                    self._spacing_key,
-                    self._pause_key,
-                    self._chat_key(chat_id),
-                ]
-                try:
-                    wait_us = int(await self._acquire(keys=keys, args=[*self._args, token]))
-                except REDIS_ERRORS as exc:
-                    self._fell_back(exc)
-                    break
-                self._back_on_redis()
-                if wait_us <= 0:
-                    permit = Permit(chat_id, token)
-                    self.local.record(permit)
-                    return permit
-                await self.sleep(wait_us / 1e6)
-            return await self.local.take(chat_id)
+        while True:
+            async with self._turn:
+                outcome = await self._take(chat_id)
+            if isinstance(outcome, Permit):
+                return outcome
+            await self.sleep(outcome)
+
+    async def _take(self, chat_id: int) -> Permit | float:
+        """A permit, or the seconds the chat's gap still holds (another instance's send)."""
+        while not self.redis_down:
+            token = f"{self._instance}:{next(self._tokens)}"
+            try:
+                wait_us = int(
+                    await self._acquire(keys=self._keys(chat_id), args=[*self._args, token])
+                )
+            except REDIS_ERRORS as exc:
+                self._fell_back(exc)
+                break
+            self._back_on_redis()
+            if wait_us == 0:
+                permit = Permit(chat_id, token)
+                self.local.record(permit)
+                return permit
+            if wait_us < 0:
+                return -wait_us / 1e6
+            await self.sleep(wait_us / 1e6)  # the bot's own wait holds every sender here
+        return await self.local.take(chat_id)
+
+    def _keys(self, chat_id: int) -> list[str]:
+        chat = f"{self._chat_prefix}{chat_id}"
+        return [self._window_key, self._spacing_key, self._pause_key, chat]
 
     async def give_back(self, permit: Permit) -> None:
         await self.local.give_back(permit)
@@ -176,9 +190,6 @@ class SharedPacer:
             await self._pause(keys=[self._pause_key], args=[max(1, round(seconds * 1000))])
         except REDIS_ERRORS as exc:
             self._fell_back(exc)
-
-    def _chat_key(self, chat_id: int) -> str:
-        return f"{self._chat_prefix}{chat_id}"
 
     def _back_on_redis(self) -> None:
         if self._down_until > float("-inf"):

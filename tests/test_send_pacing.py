@@ -193,6 +193,49 @@ async def test_retry_after_holds_back_the_sends_already_waiting(tmp_path: Path) 
     assert fake.stats["accepted"][9005] == 1
 
 
+class VirtualTime:
+    """Time for the pacer's window, pause and chat gaps that moves only when it sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_a_chats_gap_counts_from_its_last_permit_not_from_the_wait_before() -> None:
+    clock = VirtualTime()
+    pacer = Pacer(1000, per_chat_rate=1, monotonic=clock.monotonic, sleep=clock.sleep)
+    await pacer.pause(5)  # a 429: the first permit waits 5 s, after its chat was free
+
+    await pacer.acquire(7)
+    first = clock.now
+    await pacer.acquire(8)  # another chat: no gap to wait
+    other = clock.now
+    await pacer.acquire(7)
+    second = clock.now
+
+    assert first == pytest.approx(105.0)
+    assert other == pytest.approx(first)
+    assert second - first == pytest.approx(1.0)
+
+
+async def test_the_window_holds_the_rate_and_a_given_back_permit_frees_its_place() -> None:
+    clock = VirtualTime()
+    pacer = Pacer(10, per_chat_rate=1000, monotonic=clock.monotonic, sleep=clock.sleep)
+    permits = [await pacer.acquire(chat) for chat in range(10)]
+    started = clock.now
+    await pacer.give_back(permits[3])  # refused outright: Telegram sent nothing
+
+    await pacer.acquire(10)  # takes the freed place at once
+    assert clock.now == started
+    await pacer.acquire(11)  # the window is full: wait for its oldest permit to leave
+    assert clock.now == pytest.approx(started + pacer.window.window)
+
+
 def test_the_window_counts_a_second_and_a_guard() -> None:
     pacer = Pacer(30, per_chat_rate=1)
     assert (pacer.window.cap, pacer.window.window) == (30, 1.05)
