@@ -1,7 +1,7 @@
 """Keeping several messages in flight, never two to one chat, each chat's in order.
 
 With one sender, each message waits for the answer to the one before: at an 80 ms round
-trip that is ~12 messages a second, whatever the limit. Here `width` lanes send side by
+trip that is ~11 messages a second, whatever the limit. Here `width` lanes send side by
 side, so the limit decides the pace, not the latency. A lane takes a chat and sends its
 waiting rows one after another, oldest first; rows claimed later for a chat that a lane is
 serving join that lane's queue. More rows are claimed while the lanes still have work
