@@ -8,6 +8,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
+from redis.asyncio import Redis
 
 from archive import prompts
 from bot.response_models import pin_response_models
@@ -17,9 +18,10 @@ from burials import notices as burial_notices
 from burials.relatives import KIND_PREFIX as RELATIVES_KINDS
 from db.engine import member_cache_of
 from delivery.club_chat import ClubChat
-from delivery.pacer import Pacer
+from delivery.pacer import Pacer, SendPacer
 from delivery.rendering import ChatRenderer, Renderer
 from delivery.sending import Delivery
+from delivery.shared_pacer import SharedPacer, pacer_redis
 from ground.context import AppContext
 from ground.i18n import Translator
 from ground.settings import Settings
@@ -51,7 +53,9 @@ def chat_renderers(i18n: Translator, settings: Settings) -> dict[str, ChatRender
     return {"club:" + kind: posts for kind in club_posts.KINDS}
 
 
-def build_delivery(bot: Bot, ctx: AppContext, pacer: Pacer, *, workers: int = 1) -> Delivery:
+def build_delivery(
+    bot: Bot, ctx: AppContext, pacer: SendPacer, *, in_flight: int | None = None
+) -> Delivery:
     """The outbox's delivery tick, sending through this bot."""
     return Delivery(
         TelegramSender(bot),
@@ -60,12 +64,22 @@ def build_delivery(bot: Bot, ctx: AppContext, pacer: Pacer, *, workers: int = 1)
         ctx.clock,
         pacer,
         renderers=message_renderers(ctx.i18n),
-        workers=workers,
+        in_flight=in_flight or ctx.settings.send_in_flight,
         club=ClubChat(
             ctx.settings.club_chat_id, ctx.settings.admin_ids, ctx.settings.default_locale
         ),
         chat_renderers=chat_renderers(ctx.i18n, ctx.settings),
     )
+
+
+def build_pacer(settings: Settings, bot: Bot) -> tuple[SendPacer, Redis | None]:
+    """The bot's send limit: shared over Redis by all instances when REDIS_URL is set
+    (the Redis client is returned to be closed at shutdown), this process's otherwise."""
+    local = Pacer(settings.send_rate_global, settings.send_rate_per_chat)
+    if settings.redis_url is None:
+        return local, None
+    redis = pacer_redis(settings.redis_url)
+    return SharedPacer(redis, bot.id, local), redis
 
 
 def create_bot(token: str, api_base: str) -> Bot:

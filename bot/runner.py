@@ -20,7 +20,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from archive.search import reindex_outdated
-from bot.app import build_delivery, build_dispatcher, create_bot
+from bot.app import build_delivery, build_dispatcher, build_pacer, create_bot
 from bot.jobs import build_scheduler
 from bot.reach import (
     TRANSIENT,
@@ -38,7 +38,6 @@ from db.members import locales_of, promoted_organiser_ids
 from db.migrate import upgrade_to_head
 from db.unit_of_work import unit_of_work
 from delivery.outbox import release_claims
-from delivery.pacer import Pacer
 from delivery.sending import Delivery
 from ground.clock import Clock
 from ground.context import AppContext
@@ -101,8 +100,8 @@ async def open_app(
     # Files written but never recorded (a crash mid-store), or rows whose file is gone.
     (await check_media(MediaStore(settings.media_dir), ctx.session_factory)).log()
     bot = create_bot(token, api_base)
-    pacer = Pacer(settings.send_rate_global, settings.send_rate_per_chat)
-    delivery = build_delivery(bot, ctx, pacer, workers=settings.send_workers)
+    pacer, pacer_redis = build_pacer(settings, bot)
+    delivery = build_delivery(bot, ctx, pacer)
     delivery.lease = timedelta(seconds=settings.outbox_lease_seconds)
     storage = fsm_storage(settings)
     app = RunningApp(
@@ -117,6 +116,8 @@ async def open_app(
     finally:
         await bot.session.close()
         await storage.close()
+        if pacer_redis is not None:
+            await pacer_redis.aclose()
         if invalidations is not None:
             await invalidations.close()
         await engine.dispose()

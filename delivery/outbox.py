@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OutboxMessage
+from db.models import Member, OutboxMessage
 
 LEASE = timedelta(seconds=60)
 
@@ -96,15 +96,15 @@ async def pending_count(session: AsyncSession, now: datetime) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def recipients(session: AsyncSession, ids: list[int]) -> dict[int, int]:
-    """Row id -> a number for its recipient (member id, or chat id for notes), to split a
-    claimed batch between senders so that each person's messages keep their order."""
+async def recipient_chats(session: AsyncSession, ids: list[int]) -> dict[int, int]:
+    """Row id -> the chat it goes to (the member's Telegram id, or a note's chat), so that
+    a chat's messages go out one at a time and in order."""
     rows = await session.execute(
-        select(OutboxMessage.id, OutboxMessage.member_id, OutboxMessage.chat_id).where(
-            OutboxMessage.id.in_(ids)
-        )
+        select(OutboxMessage.id, Member.telegram_id, OutboxMessage.chat_id)
+        .outerjoin(Member, Member.id == OutboxMessage.member_id)
+        .where(OutboxMessage.id.in_(ids))
     )
     return {
-        row_id: member_id if member_id is not None else abs(chat_id or 0)
-        for row_id, member_id, chat_id in rows
+        row_id: telegram_id if telegram_id is not None else (chat_id or 0)
+        for row_id, telegram_id, chat_id in rows
     }

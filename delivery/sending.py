@@ -11,9 +11,10 @@ registered by the wiring (bot/), so delivery knows no meeting or memoir.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
@@ -22,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Member, OutboxMessage
 from delivery import broadcasts, club_chat, notes, outbox
+from delivery.lanes import Lanes
 from delivery.messages import Outgoing
-from delivery.pacer import Pacer
+from delivery.pacer import PacedSender, SendPacer, sent_nothing
 from delivery.ports import Blocked, Rejected, RetryAfter, Sender, SendError
 from delivery.rendering import ChatRenderer, Renderer, Stale
 from ground import metrics
@@ -67,6 +69,7 @@ class DeliveryReport:
     def add(self, other: DeliveryReport) -> None:
         for name in self.COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
 
 
 @dataclass
@@ -75,55 +78,102 @@ class Delivery:
     session_factory: async_sessionmaker[AsyncSession]
     i18n: Translator
     clock: Clock
-    pacer: Pacer
+    pacer: SendPacer
     # Kind prefix -> renderer; the longest matching prefix wins.
     renderers: Mapping[str, Renderer] = field(default_factory=dict)
-    # Concurrent senders. With Telegram's ~50-100 ms round trip one sender cannot reach the
-    # allowed rate, but each sender may have one message in flight when the process is
-    # killed, so a restart may repeat up to `workers` messages. Rows are split by
-    # recipient, so each person's messages keep their order.
-    workers: int = 1
+    # Messages in flight at once (SEND_IN_FLIGHT), never two to one chat. Enough of them
+    # fill the limit despite the round trip; a process killed mid-send may repeat each
+    # message in flight, so a restart repeats at most this many.
+    in_flight: int = 8
     # How long a claim holds before another instance may take the row (OUTBOX_LEASE_SECONDS).
     lease: timedelta = outbox.LEASE
     # The club's channel or group (CLUB_CHAT_ID), and the renderers of its posts by kind
     # prefix (delivery/club_chat.py).
     club: club_chat.ClubChat | None = None
     chat_renderers: Mapping[str, ChatRenderer] = field(default_factory=dict)
+    # Rows claimed at a time while draining; more are claimed when few are left waiting.
+    batch: int = 100
 
     async def tick(self, limit: int = 200) -> DeliveryReport:
-        report = DeliveryReport()
-        async with self.session_factory() as session:
-            ids = await outbox.claim_due(session, self.clock.now(), limit=limit, lease=self.lease)
-            await session.commit()  # the claim must hold before anything is sent
-            report.claimed = len(ids)
-            owners = await outbox.recipients(session, ids) if ids else {}
-        shards: list[list[int]] = [[] for _ in range(max(1, self.workers))]
-        for row_id in ids:  # ids come oldest first; each shard keeps that order
-            shards[owners[row_id] % len(shards)].append(row_id)
-        await asyncio.gather(*(self._work(shard, report) for shard in shards if shard))
-        await self._broadcast_reports()
-        return report
-
-    async def _work(self, row_ids: list[int], report: DeliveryReport) -> None:
-        async with self.session_factory() as session:
-            for row_id in row_ids:
-                await self._deliver_one(session, row_id, report)
-                await session.commit()  # each row settles on its own
+        """One claim of up to `limit` due rows, all of them delivered."""
+        claims = iter([limit])
+        return await self._run(lambda: next(claims, 0))
 
     async def drain(
         self, max_rounds: int = 1000, budget_seconds: float | None = None
     ) -> DeliveryReport:
-        """Tick until nothing is due, or the time budget is spent (the job's slice)."""
+        """Send until nothing is due, or the time budget is spent (the job's slice).
+
+        Rows are claimed `batch` at a time while the lanes still have work, so the pipeline
+        keeps its pace; after the budget no more are claimed (the claimed ones still go).
+        """
         total = DeliveryReport()
-        started = time.monotonic()
-        for _ in range(max_rounds):
-            if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-                break
-            report = await self.tick()
+        deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+        claims = 0
+
+        def spent() -> bool:
+            over = deadline is not None and time.monotonic() > deadline
+            return over or claims >= max_rounds
+
+        def claim_size() -> int:
+            nonlocal claims
+            if spent():
+                return 0
+            claims += 1
+            return self.batch
+
+        while True:
+            report = await self._run(claim_size)
             total.add(report)
-            if report.claimed == 0:
-                break
-        return total
+            # A run ends when a claim finds nothing; a broadcast's final count may have
+            # been queued at its end, so runs go on until one claims nothing at all.
+            if report.claimed == 0 or spent():
+                return total
+
+    async def _run(self, claim_size: Callable[[], int]) -> DeliveryReport:
+        report = DeliveryReport()
+
+        async def refill() -> list[tuple[int, int]]:
+            limit = claim_size()
+            if limit <= 0:
+                return []
+            async with self.session_factory() as session:
+                ids = await outbox.claim_due(
+                    session, self.clock.now(), limit=limit, lease=self.lease
+                )
+                await session.commit()  # the claim must hold before anything is sent
+                chats = await outbox.recipient_chats(session, ids) if ids else {}
+            report.claimed += len(ids)
+            return [(row_id, chats.get(row_id, 0)) for row_id in ids]
+
+        async def deliver(row_id: int) -> None:
+            try:
+                async with self.session_factory() as session:
+                    await self._deliver_one(session, row_id, report)
+                    await session.commit()  # each row settles on its own
+            except Exception as exc:  # its lease runs out and it is tried again
+                log.exception("outbox row %s: delivery failed", row_id)
+                report.errors.append(f"row {row_id}: {exc!r}")
+
+        lanes = Lanes(self.in_flight, refill, deliver, low_water=max(self.in_flight, 8))
+        stop = asyncio.Event()
+        reports = asyncio.create_task(self._broadcast_reports_until(stop))
+        try:
+            await lanes.run()
+        finally:
+            stop.set()
+            await reports
+        await self._broadcast_reports()
+        return report
+
+    async def _broadcast_reports_until(self, stop: asyncio.Event) -> None:
+        """Progress of running broadcasts while a long run sends."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), broadcasts.PROGRESS_EVERY.total_seconds())
+            if stop.is_set():
+                return
+            await self._broadcast_reports()
 
     async def _broadcast_reports(self) -> None:
         """Final counts of finished broadcasts become notes; progress messages follow."""
@@ -132,7 +182,10 @@ class Delivery:
                 await broadcasts.queue_final_counts(session, self.i18n, self.clock.now())
                 await session.commit()
             async with self.session_factory() as session:
-                await broadcasts.show_progress(session, self.sender, self.i18n, self.clock.now())
+                progress_sender = PacedSender(self.sender, self.pacer)
+                await broadcasts.show_progress(
+                    session, progress_sender, self.i18n, self.clock.now()
+                )
                 await session.commit()
         except Exception:  # a report is a courtesy; sending must go on
             log.exception("broadcast reports failed")
@@ -228,41 +281,64 @@ class Delivery:
         report: DeliveryReport,
     ) -> None:
         for _ in range(MAX_RETRY_AFTER_ROUNDS):
-            await self.pacer.wait_turn(chat_id)
+            if not self._lease_holds(row):
+                log.info(
+                    "outbox row %s: lease ran out before its turn; left to a new claim", row.id
+                )
+                return
+            permit = await self.pacer.acquire(chat_id)
             try:
                 await self.sender.send(chat_id, message)
-            except RetryAfter as exc:
-                report.rate_limited += 1
-                metrics.RATE_LIMITED.inc()
-                await self.pacer.pause(exc.seconds)
-                continue
-            except (Blocked, Rejected) as exc:
-                if member is None and self.club is not None and club_chat.is_club_post(row):
-                    await self._hold_club_post(session, row, exc.reason, report)
-                    return
-                if isinstance(exc, Rejected):
-                    await outbox.mark_dropped(session, row.id, f"bad request: {exc.reason}")
-                    report.failed += 1
-                    return
-                if member is None:
-                    await outbox.mark_dropped(session, row.id, f"blocked: {exc.reason}")
-                else:
-                    session.add(member)
-                    member.reachable = False
-                    await outbox.drop_unsent_for_member(
-                        session, member.id, f"blocked: {exc.reason}"
-                    )
-                report.blocked += 1
-                return
-            except SendError as exc:  # Transient, or anything else the messenger said
-                log.warning("outbox row %s: %s: %s", row.id, type(exc).__name__, exc.reason)
-                await self._retry_later(session, row, f"{type(exc).__name__}: {exc.reason}", report)
+            except SendError as exc:
+                if sent_nothing(exc):
+                    await self.pacer.give_back(permit)
+                if isinstance(exc, RetryAfter):
+                    report.rate_limited += 1
+                    metrics.RATE_LIMITED.inc()
+                    await self.pacer.pause(exc.seconds)
+                    continue
+                await self._settle_failure(session, row, member, exc, report)
                 return
             await outbox.mark_sent(session, row.id, self.clock.now())
             report.sent += 1
             metrics.MESSAGES_SENT.inc()
             return
         await self._retry_later(session, row, "rate limited repeatedly", report)
+
+    def _lease_holds(self, row: OutboxMessage) -> bool:
+        """Still ours to send, with time to spare: a row that waited (a long retry_after)
+        until its lease nearly ran out is left to the next claim, by whichever instance."""
+        if row.claimed_until is None:
+            return True
+        return row.claimed_until - self.lease / 4 > self.clock.now()
+
+    async def _settle_failure(
+        self,
+        session: AsyncSession,
+        row: OutboxMessage,
+        member: Member | None,
+        exc: SendError,
+        report: DeliveryReport,
+    ) -> None:
+        refused = isinstance(exc, Blocked | Rejected) and member is None
+        if refused and self.club is not None and club_chat.is_club_post(row):
+            # The club's chat refused the post: it is held, and the organisers are told.
+            await self._hold_club_post(session, row, exc.reason, report)
+            return
+        if isinstance(exc, Blocked):
+            if member is None:
+                await outbox.mark_dropped(session, row.id, f"blocked: {exc.reason}")
+            else:
+                session.add(member)
+                member.reachable = False
+                await outbox.drop_unsent_for_member(session, member.id, f"blocked: {exc.reason}")
+            report.blocked += 1
+        elif isinstance(exc, Rejected):
+            await outbox.mark_dropped(session, row.id, f"bad request: {exc.reason}")
+            report.failed += 1
+        else:  # Transient, or anything else the messenger said
+            log.warning("outbox row %s: %s: %s", row.id, type(exc).__name__, exc.reason)
+            await self._retry_later(session, row, f"{type(exc).__name__}: {exc.reason}", report)
 
     async def _retry_later(
         self, session: AsyncSession, row: OutboxMessage, error: str, report: DeliveryReport

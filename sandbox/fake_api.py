@@ -133,6 +133,9 @@ class RecordedRequest:
     params: dict[str, Any]
     at: float
     status: int | None = None  # HTTP status of the answer, filled in when answered
+    # time.monotonic() when the answer left for the client (after the return half of the
+    # latency); None while it has not, or if the client went away first.
+    answered_at: float | None = None
 
     @property
     def chat_id(self) -> int | str | None:
@@ -719,8 +722,12 @@ class FakeBotAPI:
         rate_limit_per_sec: int | None = None,
         privacy_mode: bool = True,
         auto_create_chats: bool = False,
+        latency: float = 0.0,
     ) -> None:
         self.token = token
+        # The network's round trip in seconds: half before a request arrives, half before
+        # its answer does (a request is counted against the limit when it arrives).
+        self.latency = latency
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.rate_limit_per_sec = rate_limit_per_sec
@@ -747,6 +754,8 @@ class FakeBotAPI:
         self._blocked: set[int] = set()
         self._send_times: deque[float] = deque()
         self._accepted: dict[int, int] = {}
+        # (time.monotonic(), chat id) of every message counted against the bot's limit.
+        self.counted: list[tuple[float, int]] = []
         self._errors: dict[int, int] = {400: 0, 403: 0, 429: 0, 500: 0}
         self._counter = itertools.count(1)
         self._update_ids = itertools.count(1000)
@@ -898,6 +907,16 @@ class FakeBotAPI:
         }
         stats.update({str(status): count for status, count in sorted(self._errors.items())})
         return stats
+
+    def most_counted_within(self, seconds: float = 1.0) -> int:
+        """The most messages counted against the limit in any window of this length."""
+        times = [at for at, _chat in self.counted]
+        most, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= seconds:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
 
     # ----------------------------------------------------------------- fault injection
 
@@ -1197,6 +1216,15 @@ class FakeBotAPI:
         return bool(TOKEN_RE.match(token))
 
     async def _handle_api(self, request: web.Request) -> web.Response:
+        if self.latency > 0:
+            await asyncio.sleep(self.latency / 2)  # the request on its way here
+        recorded, response = await self._answer_api(request)
+        if self.latency > 0:
+            await asyncio.sleep(self.latency / 2)  # the answer on its way back
+        recorded.answered_at = time.monotonic()
+        return response
+
+    async def _answer_api(self, request: web.Request) -> tuple[RecordedRequest, web.Response]:
         token, raw_method = request.match_info["token"], request.match_info["method"]
         known = _HANDLERS.get(raw_method.lower())
         method = known[0] if known else raw_method
@@ -1226,10 +1254,10 @@ class FakeBotAPI:
             recorded.status = exc.status
             self._errors[exc.status] = self._errors.get(exc.status, 0) + 1
             self._notify()
-            return _error_response(exc)
+            return recorded, _error_response(exc)
         recorded.status = 200
         self._notify()
-        return _json_response({"ok": True, "result": result})
+        return recorded, _json_response({"ok": True, "result": result})
 
     async def _dispatch(self, call: _Call, handler: _Handler) -> Any:
         lowered = call.method.lower()
@@ -1248,10 +1276,14 @@ class FakeBotAPI:
         if asyncio.iscoroutine(result):
             result = await result
         if lowered in _SEND_METHODS:
-            self._send_times.append(time.monotonic())
+            # Telegram's limits are in messages sent: only a send it carried out counts.
+            # A refused one (400, 403, 429) or a failed one (500) sent nothing.
+            now = time.monotonic()
+            self._send_times.append(now)
             chat = self._find_chat(chat_id)
             key = chat.id if chat else 0
             self._accepted[key] = self._accepted.get(key, 0) + 1
+            self.counted.append((now, key))
         return result
 
     def _take_fault(self, method: str, chat_id: Any) -> Fault | None:

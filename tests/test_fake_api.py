@@ -343,6 +343,51 @@ async def test_global_rate_limit_rejects_with_retry_after() -> None:
     assert len(rejected) == 2
 
 
+async def test_the_limit_counts_only_messages_sent() -> None:
+    # Telegram states its limits in messages; a request it refuses or fails sends none.
+    async with FakeBotAPI(rate_limit_per_sec=3) as fake:
+        fake.user(7)
+        fake.user(8).block_bot()
+        bot = make_bot(fake)
+        fake.inject("sendMessage", chat_id=7, status=429, retry_after=1)
+        fake.inject("sendMessage", chat_id=7, status=500)
+        fake.inject("sendMessage", chat_id=7, status=400)
+        try:
+            for _ in range(3):
+                with pytest.raises(TelegramForbiddenError):
+                    await bot.send_message(8, "blocked")
+            for error in (TelegramRetryAfter, TelegramServerError, TelegramBadRequest):
+                with pytest.raises(error):
+                    await bot.send_message(7, "refused")
+            for n in range(3):  # eight requests so far, none counted: three more fit
+                await bot.send_message(7, f"sent {n}")
+            with pytest.raises(TelegramRetryAfter):
+                await bot.send_message(7, "the fourth in a second")
+        finally:
+            await bot.session.close()
+
+    assert [chat for _, chat in fake.counted] == [7, 7, 7]
+    assert fake.most_counted_within(1.0) == 3
+    assert fake.stats["429"] == 2  # the injected one and the limiter's own
+
+
+async def test_latency_is_a_round_trip_split_both_ways() -> None:
+    async with FakeBotAPI(latency=0.06) as fake:
+        fake.user(7)
+        bot = make_bot(fake)
+        try:
+            started = time.monotonic()
+            await bot.send_message(7, "hi")
+            answered = time.monotonic()
+        finally:
+            await bot.session.close()
+
+    [request] = fake.requests_for("sendMessage")
+    assert answered - started >= 0.06
+    assert request.at - started >= 0.03  # counted when it arrives, half way
+    assert request.answered_at is not None and request.answered_at - request.at >= 0.03
+
+
 async def test_validation_errors_match_telegram(fake_api: FakeBotAPI, bot: Bot) -> None:
     fake_api.user(7)
     cases = [
