@@ -18,15 +18,21 @@ from ground.i18n import N_
 from handlers.callbacks import AttendCb, RsvpCb
 from handlers.gates import REGISTERED
 from handlers.outbound import markup_of
-from handlers.replies import show
+from handlers.replies import answer_once, show
 from scheduling.meetings.event_text import event_name, is_event
 from scheduling.meetings.lifecycle import (
     MeetingError,
     record_attendance,
     record_rsvp,
+    rsvp_answer,
     upcoming_meetings,
 )
-from scheduling.meetings.notices import meeting_details, rsvp_buttons
+from scheduling.meetings.notices import (
+    YOUR_ANSWER,
+    answer_line,
+    meeting_details,
+    rsvp_buttons,
+)
 
 router = Router(name="meetings")
 
@@ -60,7 +66,10 @@ async def cmd_next(
         return
     for meeting in meetings[:MAX_SHOWN]:
         text = next_text(i18n, member, meeting)
-        buttons = rsvp_buttons(i18n, member.locale, meeting)
+        answer = await rsvp_answer(session, meeting, member.id)
+        if answer is not None:  # what they said before shows, on the button and in words
+            text += "\n\n" + answer_line(i18n, member.locale, answer)
+        buttons = rsvp_buttons(i18n, member.locale, meeting, chosen=answer)
         await message.answer(text, reply_markup=markup_of(Outgoing(text, buttons)))
 
 
@@ -71,6 +80,7 @@ async def on_rsvp(
     session: AsyncSession,
     member: Member,
     clock: Clock,
+    i18n: I18n,
 ) -> None:
     meeting = await session.get(Meeting, callback_data.meeting_id)
     if meeting is None:
@@ -88,7 +98,21 @@ async def on_rsvp(
             reasons.get(exc.reason, _("This button is no longer active.")), show_alert=True
         )
         return
-    await query.answer(_(ANSWER_TEXTS[callback_data.answer]))
+    await answer_once(query, _(ANSWER_TEXTS[callback_data.answer]))
+    # The message itself now says the answer, and its button is marked: an older member
+    # need not remember a popup that vanished.
+    line = answer_line(i18n, member.locale, callback_data.answer)
+    shown = query.message.text if isinstance(query.message, Message) else None
+    text = without_answer_line(shown or next_text(i18n, member, meeting), i18n, member.locale)
+    buttons = rsvp_buttons(i18n, member.locale, meeting, chosen=callback_data.answer)
+    await show(query, text + "\n\n" + line, markup_of(Outgoing(text, buttons)))
+
+
+def without_answer_line(text: str, i18n: I18n, locale: str) -> str:
+    """The message as it was before an earlier answer was added to it."""
+    prefix = i18n.gettext(YOUR_ANSWER, locale=locale).split("{", 1)[0]
+    head, _sep, last = text.rpartition("\n\n")
+    return head if head and last.startswith(prefix) else text
 
 
 @router.callback_query(AttendCb.filter(), flags=REGISTERED)

@@ -252,3 +252,36 @@ async def test_members_say_afterwards_whether_they_came_and_stats_count_it(club:
 
     reply = await club.say(admin, "/stats")
     assert "Said afterwards they were there: 1" in (reply.text or "")
+
+
+async def test_an_answer_shows_in_the_message_on_its_button_and_in_next(club: Club) -> None:
+    admin = await _organiser(club)
+    sue = club.user(361, first_name="Sue", language_code="en")
+    await club.register(sue)
+    li = club.user(362, first_name="Ли", language_code="zh")
+    await club.register(li, lang="中文", country="中国", city_prefix="上海")
+    await club.say(admin, "/meeting 2027-01-16 10:00")
+    await club.app.delivery.drain()
+    announce = sue.messages()[-1]
+    sue.press("✅ I will come")
+    answer = await sue.expect_callback_answer()
+    assert "See you" in (answer.text or "")
+    edited = await sue.expect_reply()  # the announcement itself, edited
+    assert edited.message_id == announce.message_id
+    assert (edited.text or "").endswith("\n\nYour answer: ✅ I will come")
+    assert "Saturday 16 January" in (edited.text or "")  # the rest is kept
+    assert edited.button_labels == ["✓ ✅ I will come", "🤔 Maybe", "❌ I can't"]
+    # Changing the answer replaces the line rather than adding another.
+    sue.press("🤔 Maybe")
+    await sue.expect_callback_answer()
+    edited = await sue.expect_reply()
+    assert (edited.text or "").count("Your answer:") == 1
+    assert edited.button_labels == ["✅ I will come", "✓ 🤔 Maybe", "❌ I can't"]
+    reply = await club.say(sue, "/next")
+    assert (reply.text or "").endswith("Your answer: 🤔 Maybe")
+    assert reply.button_labels[1] == "✓ 🤔 Maybe"
+    # In Chinese, with Chinese punctuation.
+    li.press(li.messages()[-1].button_labels[0])
+    await li.expect_callback_answer()
+    edited = await li.expect_reply()
+    assert "您的回答：" in (edited.text or "")

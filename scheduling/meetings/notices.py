@@ -50,12 +50,31 @@ EVENT_REMINDER_LEADS = {
 }
 
 
-def rsvp_buttons(i18n: Translator, locale: str, meeting: Meeting) -> tuple[tuple[Button, ...], ...]:
+CHOSEN_MARK = "✓ "
+YOUR_ANSWER = N_("Your answer: {answer}")
+
+
+def rsvp_buttons(
+    i18n: Translator, locale: str, meeting: Meeting, chosen: str | None = None
+) -> tuple[tuple[Button, ...], ...]:
+    """The three answers; the one the member gave is marked, so they see it at a glance."""
     buttons = (
-        Button(i18n.gettext(label, locale=locale), "rsvp", (meeting.id, answer))
+        Button(
+            (CHOSEN_MARK if answer == chosen else "") + i18n.gettext(label, locale=locale),
+            "rsvp",
+            (meeting.id, answer),
+        )
         for answer, label in RSVP_LABELS
     )
     return rows_of(buttons, 3)
+
+
+def answer_line(i18n: Translator, locale: str, answer: str) -> str:
+    """ "Your answer: ✅ I will come", for the message that carries the buttons."""
+    label = dict(RSVP_LABELS)[answer]
+    return i18n.gettext(YOUR_ANSWER, locale=locale).format(
+        answer=i18n.gettext(label, locale=locale)
+    )
 
 
 def meeting_details(
