@@ -206,3 +206,41 @@ def test_the_mini_app_with_signed_and_forged_init_data(
     chromium.open(f"{served.base_url}/app/media/{served.club.seeded.secret_photo}.jpg")  # type: ignore[union-attr]
     assert "Черновик" not in chromium.js("return document.body.textContent")
     chromium.viewport(1280)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en", "zh"])
+def test_the_exported_book_passes_axe_in_each_language(
+    served: b.ServedClub, chromium: b.Browser, lang: str, tmp_path: Path
+) -> None:
+    """The /export book's pages, opened from the unpacked ZIP as an organiser would."""
+    import asyncio
+    import zipfile
+
+    from archive.export import build_export
+    from handlers.i18n import build_i18n
+    from handlers.memoir_review import export_labels
+
+    club = served.club
+    assert club is not None
+    i18n = build_i18n("en")
+    with i18n.context(), i18n.use_locale(lang):
+        labels = export_labels(i18n)
+    book = tmp_path / "book.zip"
+    result = asyncio.run_coroutine_threadsafe(
+        build_export(club.ctx.session_factory, club.store, book, labels), served.loop
+    ).result(120)
+    assert result.memoirs >= 1
+    unpacked = tmp_path / "book"
+    with zipfile.ZipFile(book) as archive:
+        archive.extractall(unpacked)
+    pages = sorted(unpacked.rglob("*.html"))
+    # The cover, the indexes and at least one memoir page.
+    assert any(p.name == "index.html" for p in pages) and len(pages) >= 3
+    problems = {}
+    for page in pages[:8]:
+        chromium.open(page.as_uri())
+        assert chromium.js("return document.documentElement.lang").startswith(lang)
+        found = chromium.axe_violations()
+        if found:
+            problems[page.name] = found
+    assert not problems, problems
