@@ -157,9 +157,5 @@ def build_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dis
         fallback.router,  # catch-all last
     ]
     include_handler_routers(dp, routers)
-    # Handlers flagged REGISTERED answer only registered members (handlers/gates.py); an
-    # inner middleware of the dispatcher covers the handlers of every router in it.
-    dp.message.middleware(gates.RegisteredGate())
-    dp.callback_query.middleware(gates.RegisteredGate())
     dp.errors.register(make_error_handler(ctx.i18n, ctx.session_factory))
     return dp

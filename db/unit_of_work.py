@@ -27,9 +27,13 @@ def after_commit(session: AsyncSession, action: Action) -> None:
 
 
 def has_pending_work(session: AsyncSession) -> bool:
-    return bool(
-        session.in_transaction() or session.new or session.dirty or session.deleted
-    ) or bool(session.info.get(AFTER_COMMIT))
+    """Anything to commit: an open transaction, objects added or changed, waiting actions."""
+    sync = session.sync_session
+    if sync.in_transaction() or sync.info.get(AFTER_COMMIT):
+        return True
+    if not sync.identity_map and not sync.new:
+        return False  # the common case: an update that never touched the database
+    return bool(sync.new or sync.dirty or sync.deleted)
 
 
 async def run_after_commit(session: AsyncSession) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Control characters (NUL among them) make a text unusable; format characters (zero-width
@@ -10,9 +11,15 @@ _REFUSED = {"Cc", "Cs", "Co", "Cn"}
 _DROPPED = {"Cf", "Zl", "Zp"}
 
 
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
 def person_name(text: str) -> str | None:
     """The name with its spaces collapsed and invisible characters removed, or None when
     nothing visible is left or it holds a control character (a NUL, say)."""
+    if text.isprintable():  # the usual name: no control or invisible characters at all
+        name = " ".join(text.split())
+        return name if _LETTER_OR_DIGIT.search(name) else None
     if any(unicodedata.category(ch) in _REFUSED for ch in text if ch not in "\t\n\r"):
         return None
     visible = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED)

@@ -15,7 +15,7 @@ from db.models import Member
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.settings import Settings
-from handlers.gates import REGISTERED
+from handlers.gates import registered
 from handlers.keyboards import Keyboard
 from scheduling.feeds.addresses import feed_urls
 from scheduling.feeds.calendar import render_calendar, single_event_filename
@@ -64,7 +64,8 @@ def reset_markup() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.message(Command("calendar"), flags=REGISTERED)
+@router.message(Command("calendar"))
+@registered
 async def cmd_calendar(
     message: Message,
     session: AsyncSession,
@@ -87,7 +88,8 @@ async def cmd_calendar(
     )
 
 
-@router.callback_query(CalendarCb.filter(), flags=REGISTERED)
+@router.callback_query(CalendarCb.filter())
+@registered
 async def on_reset(
     query: CallbackQuery,
     callback_data: CalendarCb,

@@ -3,19 +3,20 @@
 - Organisers: their commands and buttons live on one router, `organisers`, whose gate asks
   the database (and ADMIN_IDS) on every use and refuses anyone else as if the command did
   not exist.
-- Members: a handler that needs a registered member says so with `flags=REGISTERED`; one
-  gate on the dispatcher checks the flag of the handler that matched and tells anyone not
-  yet registered how to join (an aiogram filter could only skip the handler, not answer).
+- Members: a handler that needs a registered member is decorated with `@registered`: one
+  check, written once, that tells anyone not yet registered how to join (an aiogram filter
+  could only skip the handler, not answer).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from aiogram import BaseMiddleware, Router
-from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
@@ -24,8 +25,6 @@ from db.members import is_organiser
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-
-REGISTERED = {"registered": True}
 
 
 class OrganisersOnly(BaseMiddleware):
@@ -59,17 +58,26 @@ def not_registered_text() -> str:
     return _("You are not registered yet. Send /start to join the club.")
 
 
-class RegisteredGate(BaseMiddleware):
-    """On the dispatcher: a handler flagged REGISTERED runs only for registered members."""
+H = TypeVar("H", bound=Callable[..., Awaitable[Any]])
 
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not get_flag(data, "registered"):
-            return await handler(event, data)
+
+def registered(handler: H) -> H:
+    """Put under a router's decorator: the handler runs for registered members only, and
+    anyone else is told how to join. The check wraps just the handlers that need it, so
+    the registration dialogue's presses pay nothing for it (bench/updates.py)."""
+    parameters = list(inspect.signature(handler).parameters)
+    takes = frozenset(parameters[1:])  # after the event, the data it asks for by name
+
+    @wraps(handler)
+    async def gated(event: TelegramObject, **data: Any) -> Any:
         member = data.get("member")
         if member is not None and member.is_registered:
-            return await handler(event, data)
+            return await handler(event, **{k: v for k, v in data.items() if k in takes})
         if isinstance(event, CallbackQuery):
             await event.answer(not_registered_text(), show_alert=True)
         elif isinstance(event, Message):
             await event.answer(not_registered_text())
         return None
+
+    gated.needs_registration = True  # type: ignore[attr-defined]
+    return cast(H, gated)

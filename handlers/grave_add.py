@@ -38,7 +38,7 @@ from ground.clock import Clock
 from ground.context import AppContext
 from handlers.files import telegram_download
 from handlers.filters import TypedAnswer
-from handlers.gates import REGISTERED
+from handlers.gates import registered
 from handlers.keyboards import Keyboard
 from handlers.memoirs import organiser_ids
 from handlers.replies import show
@@ -263,7 +263,8 @@ def previous_step(step: str) -> str:
 # ---------------------------------------------------------------- starting
 
 
-@router.message(Command("addgrave"), flags=REGISTERED)
+@router.message(Command("addgrave"))
+@registered
 async def cmd_addgrave(
     message: Message, state: FSMContext, session: AsyncSession, member: Member
 ) -> None:
@@ -296,7 +297,8 @@ async def _draft_or_explain(
 # ---------------------------------------------------------------- buttons
 
 
-@router.callback_query(AddCb.filter(), flags=REGISTERED)
+@router.callback_query(AddCb.filter())
+@registered
 async def on_button(
     query: CallbackQuery,
     callback_data: AddCb,

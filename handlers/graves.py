@@ -26,7 +26,7 @@ from db.models import BurialRecord
 from ground.context import AppContext
 from handlers.callbacks import GraveCb
 from handlers.filters import TypedAnswer
-from handlers.gates import REGISTERED
+from handlers.gates import registered
 from handlers.keyboards import Keyboard
 from handlers.replies import clip, show
 
@@ -86,7 +86,8 @@ def ask_for_name_text() -> str:
     )
 
 
-@router.message(Command("grave"), flags=REGISTERED)
+@router.message(Command("grave"))
+@registered
 async def cmd_grave(
     message: Message,
     command: CommandObject,
@@ -183,7 +184,8 @@ async def send_page(
         await bot.send_message(chat_id, page_note(page, count), reply_markup=more.as_markup())
 
 
-@router.callback_query(GraveCb.filter(F.action == "more"), flags=REGISTERED)
+@router.callback_query(GraveCb.filter(F.action == "more"))
+@registered
 async def on_more(
     query: CallbackQuery,
     callback_data: GraveCb,
@@ -214,7 +216,8 @@ async def on_more(
     await send_page(query.from_user.id, records, page, len(ids), session, app, bot, i18n)
 
 
-@router.callback_query(GraveCb.filter(F.action == "show"), flags=REGISTERED)
+@router.callback_query(GraveCb.filter(F.action == "show"))
+@registered
 async def on_show(
     query: CallbackQuery,
     callback_data: GraveCb,

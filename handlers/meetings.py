@@ -16,7 +16,7 @@ from delivery.messages import Outgoing
 from ground.clock import Clock
 from ground.i18n import N_
 from handlers.callbacks import AttendCb, RsvpCb
-from handlers.gates import REGISTERED
+from handlers.gates import registered
 from handlers.outbound import markup_of
 from handlers.replies import answer_once, show
 from scheduling.meetings.event_text import event_name, is_event
@@ -55,7 +55,8 @@ def next_text(i18n: I18n, member: Member, meeting: Meeting) -> str:
     return heading + "\n" + meeting_details(i18n, member, meeting)
 
 
-@router.message(Command("next"), flags=REGISTERED)
+@router.message(Command("next"))
+@registered
 async def cmd_next(
     message: Message, session: AsyncSession, member: Member, i18n: I18n, clock: Clock
 ) -> None:
@@ -73,7 +74,8 @@ async def cmd_next(
         await message.answer(text, reply_markup=markup_of(Outgoing(text, buttons)))
 
 
-@router.callback_query(RsvpCb.filter(), flags=REGISTERED)
+@router.callback_query(RsvpCb.filter())
+@registered
 async def on_rsvp(
     query: CallbackQuery,
     callback_data: RsvpCb,
@@ -115,7 +117,8 @@ def without_answer_line(text: str, i18n: I18n, locale: str) -> str:
     return head if head and last.startswith(prefix) else text
 
 
-@router.callback_query(AttendCb.filter(), flags=REGISTERED)
+@router.callback_query(AttendCb.filter())
+@registered
 async def on_attendance(
     query: CallbackQuery,
     callback_data: AttendCb,

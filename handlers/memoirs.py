@@ -38,7 +38,7 @@ from handlers.album_receipts import AlbumReceipts, SendReceipt
 from handlers.callbacks import PromptCb, RowId
 from handlers.files import incoming_file, telegram_download
 from handlers.filters import TypedAnswer
-from handlers.gates import REGISTERED
+from handlers.gates import registered
 from handlers.keyboards import Keyboard
 from handlers.replies import clip, current_locale, show, then
 
@@ -228,7 +228,8 @@ def accepted_kinds_text() -> str:
     )
 
 
-@router.message(Command("memoir"), flags=REGISTERED)
+@router.message(Command("memoir"))
+@registered
 async def cmd_memoir(
     message: Message,
     command: CommandObject,
@@ -669,7 +670,8 @@ def _nav_buttons(builder: Keyboard, page: records.Page, make: object) -> int:
     return count
 
 
-@router.message(Command("my"), flags=REGISTERED)
+@router.message(Command("my"))
+@registered
 async def cmd_my(message: Message, session: AsyncSession, member: Member) -> None:
     await show(message, *render_my(await records.list_own(session, member.id, 0)))
 
@@ -849,7 +851,8 @@ async def archive_home(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup
     return render_archive_home(total, facets)
 
 
-@router.message(Command("archive"), flags=REGISTERED)
+@router.message(Command("archive"))
+@registered
 async def cmd_archive(
     message: Message,
     command: CommandObject,
@@ -894,7 +897,8 @@ async def _browse(
         await query.answer(_("This button is no longer active."), show_alert=True)
 
 
-@router.callback_query(ArcCb.filter(), flags=REGISTERED)
+@router.callback_query(ArcCb.filter())
+@registered
 async def on_archive(
     query: CallbackQuery,
     callback_data: ArcCb,
@@ -928,7 +932,8 @@ def prompts_status_text(wanted: bool) -> str:
     return _("You don't get invitations to share memories. /memoir_prompts on turns them back on.")
 
 
-@router.message(Command("memoir_prompts"), flags=REGISTERED)
+@router.message(Command("memoir_prompts"))
+@registered
 async def cmd_memoir_prompts(
     message: Message,
     command: CommandObject,
@@ -946,7 +951,8 @@ async def cmd_memoir_prompts(
     await message.answer(prompts_status_text(await prompts.prompts_wanted(session, member.id)))
 
 
-@router.callback_query(PromptCb.filter(), flags=REGISTERED)
+@router.callback_query(PromptCb.filter())
+@registered
 async def on_prompt_button(
     query: CallbackQuery,
     callback_data: PromptCb,

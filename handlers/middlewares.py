@@ -329,7 +329,8 @@ class UpdateContext(BaseMiddleware):
         data["session"] = session
         try:
             result = await self._with_session(handler, event, data, session)
-            if has_pending_work(session):
+            # Most updates never touched the session: one cheap look, then nothing to do.
+            if session_was_used(session) and has_pending_work(session):
                 await commit(session)
             return result
         except BaseException:

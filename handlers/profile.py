@@ -22,7 +22,7 @@ from ground.context import AppContext
 from ground.i18n import N_
 from ground.text import person_name
 from handlers.callbacks import ForgetCb, ReminderCb, SettingsCb
-from handlers.gates import REGISTERED
+from handlers.gates import registered
 from handlers.keyboards import Keyboard
 from handlers.profile_view import LANGUAGE_NAMES, profile_text, show_settings
 from handlers.programme_publish import publish
@@ -44,20 +44,23 @@ from scheduling.planning.store import toggle_unavailable_days, unavailable_days_
 router = Router(name="profile")
 
 
-@router.message(Command("me"), flags=REGISTERED)
+@router.message(Command("me"))
+@registered
 async def cmd_me(message: Message, member: Member, clock: Clock) -> None:
     await message.answer(
         profile_text(member, clock) + "\n\n" + _("/settings changes it, /forget deletes it.")
     )
 
 
-@router.message(Command("settings"), flags=REGISTERED)
+@router.message(Command("settings"))
+@registered
 async def cmd_settings(message: Message, member: Member, state: FSMContext, clock: Clock) -> None:
     await state.clear()
     await show_settings(message, member, clock)
 
 
-@router.callback_query(SettingsCb.filter(), flags=REGISTERED)
+@router.callback_query(SettingsCb.filter())
+@registered
 async def on_settings(
     query: CallbackQuery,
     callback_data: SettingsCb,
@@ -85,7 +88,8 @@ async def on_settings(
 # ---------------------------------------------------------------- shortcuts
 
 
-@router.message(Command("lang"), flags=REGISTERED)
+@router.message(Command("lang"))
+@registered
 async def cmd_lang(
     message: Message,
     command: CommandObject,
@@ -105,7 +109,8 @@ async def cmd_lang(
         )
 
 
-@router.message(Command("name"), flags=REGISTERED)
+@router.message(Command("name"))
+@registered
 async def cmd_name(
     message: Message, command: CommandObject, member: Member, session: AsyncSession
 ) -> None:
@@ -133,7 +138,8 @@ class TzCb(CallbackData, prefix="tz"):
     place: str
 
 
-@router.message(Command("tz"), flags=REGISTERED)
+@router.message(Command("tz"))
+@registered
 async def cmd_tz(
     message: Message,
     command: CommandObject,
@@ -183,7 +189,8 @@ async def cmd_tz(
     await message.answer(zone_saved_text(member, clock))
 
 
-@router.callback_query(TzCb.filter(), flags=REGISTERED)
+@router.callback_query(TzCb.filter())
+@registered
 async def on_tz_choice(
     query: CallbackQuery,
     callback_data: TzCb,
@@ -227,7 +234,8 @@ def zone_saved_text(member: Member, clock: Clock) -> str:
     )
 
 
-@router.message(Command("hours"), flags=REGISTERED)
+@router.message(Command("hours"))
+@registered
 async def cmd_hours(
     message: Message, command: CommandObject, member: Member, session: AsyncSession
 ) -> None:
@@ -363,7 +371,8 @@ def reminders_prompt(member: Member) -> tuple[str, InlineKeyboardMarkup]:
     return text, builder.as_markup()
 
 
-@router.callback_query(ReminderCb.filter(), flags=REGISTERED)
+@router.callback_query(ReminderCb.filter())
+@registered
 async def on_reminder_toggle(
     query: CallbackQuery,
     callback_data: ReminderCb,
@@ -389,7 +398,8 @@ async def on_reminder_toggle(
 MAX_DATES_PER_COMMAND = 10
 
 
-@router.message(Command("unavailable"), flags=REGISTERED)
+@router.message(Command("unavailable"))
+@registered
 async def cmd_unavailable(
     message: Message,
     command: CommandObject,

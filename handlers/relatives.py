@@ -24,7 +24,7 @@ from ground.clock import Clock
 from ground.context import AppContext
 from handlers.callbacks import IntroCb, RelCb
 from handlers.filters import TypedAnswer
-from handlers.gates import REGISTERED
+from handlers.gates import registered
 from handlers.keyboards import Keyboard
 from handlers.memoirs import memoir_card, send_memoir_media, store_of
 from handlers.replies import show
@@ -107,7 +107,8 @@ def added_text(added: WishAdded) -> str:
     return "\n".join(lines)
 
 
-@router.message(Command("relatives"), flags=REGISTERED)
+@router.message(Command("relatives"))
+@registered
 async def cmd_relatives(
     message: Message,
     command: CommandObject,
@@ -150,7 +151,8 @@ async def _add(
     await show(event, added_text(added) + "\n\n" + text, markup)
 
 
-@router.callback_query(RelCb.filter(F.action.in_({"add", "remove", "list"})), flags=REGISTERED)
+@router.callback_query(RelCb.filter(F.action.in_({"add", "remove", "list"})))
+@registered
 async def on_list_button(
     query: CallbackQuery,
     callback_data: RelCb,
@@ -230,7 +232,8 @@ async def on_years(
     await _add(message, state, session, member, clock, surname, place or None, years)
 
 
-@router.callback_query(RelCb.filter(F.action == "skip"), flags=REGISTERED)
+@router.callback_query(RelCb.filter(F.action == "skip"))
+@registered
 async def on_skip(
     query: CallbackQuery,
     state: FSMContext,
@@ -251,7 +254,8 @@ async def on_skip(
         await query.answer(_("This button is no longer active."), show_alert=True)
 
 
-@router.callback_query(RelCb.filter(F.action == "memoir"), flags=REGISTERED)
+@router.callback_query(RelCb.filter(F.action == "memoir"))
+@registered
 async def on_memoir(
     query: CallbackQuery, callback_data: RelCb, session: AsyncSession, app: AppContext, bot: Bot
 ) -> None:
@@ -282,7 +286,8 @@ def name_keyboard(member: Member, intro_id: int) -> InlineKeyboardMarkup | None:
     return builder.as_markup()
 
 
-@router.callback_query(IntroCb.filter(), flags=REGISTERED)
+@router.callback_query(IntroCb.filter())
+@registered
 async def on_intro(
     query: CallbackQuery,
     callback_data: IntroCb,

@@ -34,7 +34,10 @@ async def answer_once(
     if query.id in answered:
         return
     answered.add(query.id)
-    await query.answer(text, show_alert=alert)
+    if text is None and not alert:
+        await query.answer()  # no empty fields to encode: this runs on most presses
+    else:
+        await query.answer(text, show_alert=alert)
 
 
 def clip(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:

@@ -30,7 +30,7 @@ from ground.context import AppContext
 from handlers.callbacks import TalkCb
 from handlers.files import incoming_file, telegram_download
 from handlers.filters import TypedAnswer
-from handlers.gates import REGISTERED
+from handlers.gates import registered
 from handlers.keyboards import Keyboard
 from handlers.memoirs import HasFile, organiser_ids, store_of
 from handlers.programme_publish import publish
@@ -248,7 +248,8 @@ def talk_card(talk: Talk) -> str:
 # ---------------------------------------------------------------- /talk
 
 
-@router.message(Command("talk"), flags=REGISTERED)
+@router.message(Command("talk"))
+@registered
 async def cmd_talk(
     message: Message, state: FSMContext, session: AsyncSession, member: Member, clock: Clock
 ) -> None:
@@ -265,7 +266,8 @@ async def cmd_talk(
     await ask(message, state, "title", talk)
 
 
-@router.callback_query(TalkCb.filter(), flags=REGISTERED)
+@router.callback_query(TalkCb.filter())
+@registered
 async def on_talk_button(
     query: CallbackQuery,
     callback_data: TalkCb,
@@ -308,7 +310,8 @@ async def on_talk_button(
         await show(query, *await my_talks(session, member))
 
 
-@router.callback_query(StepCb.filter(), flags=REGISTERED)
+@router.callback_query(StepCb.filter())
+@registered
 async def on_step(
     query: CallbackQuery,
     callback_data: StepCb,
@@ -562,6 +565,7 @@ async def my_talks(
     return "\n".join(lines), builder.as_markup()
 
 
-@router.message(Command("mytalks"), flags=REGISTERED)
+@router.message(Command("mytalks"))
+@registered
 async def cmd_mytalks(message: Message, session: AsyncSession, member: Member) -> None:
     await show(message, *await my_talks(session, member))

@@ -19,7 +19,7 @@ from aiogram.utils.i18n import gettext as _
 
 from ground.i18n import N_
 from ground.settings import Settings
-from handlers.gates import REGISTERED
+from handlers.gates import registered
 
 router = Router(name="webapp")
 
@@ -31,7 +31,8 @@ def app_url(settings: Settings) -> str | None:
     return f"{base}/app/" if base.startswith("https://") else None
 
 
-@router.message(Command("app"), flags=REGISTERED)
+@router.message(Command("app"))
+@registered
 async def cmd_app(message: Message, settings: Settings) -> None:
     url = app_url(settings)
     if url is None:

@@ -41,7 +41,7 @@ async def test_a_members_button_pressed_by_a_stranger_is_answered_not_run(club: 
     assert answer.text == NOT_REGISTERED
 
 
-def test_every_members_command_handler_carries_the_flag(unconnected_app_context) -> None:  # type: ignore[no-untyped-def]
+def test_every_members_command_handler_is_gated(unconnected_app_context) -> None:  # type: ignore[no-untyped-def]
     from bot.app import build_dispatcher
 
     dispatcher = build_dispatcher(unconnected_app_context)
@@ -49,7 +49,7 @@ def test_every_members_command_handler_carries_the_flag(unconnected_app_context)
         handler.callback.__name__
         for router in (dispatcher, *dispatcher.sub_routers)
         for handler in router.message.handlers + router.callback_query.handlers
-        if handler.flags.get("registered")
+        if getattr(handler.callback, "needs_registration", False)
     }
     assert {"cmd_next", "cmd_me", "cmd_calendar", "cmd_memoir", "on_rsvp"} <= flagged
 

@@ -445,8 +445,11 @@ def _to_match(city: dict[str, Any]) -> PlaceMatch:
 
 
 @lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def _zone_exemplar(zone: str) -> int | None:
-    """Index of the city Babel names the zone after (largest city in it with that name)."""
+    """Index of the city Babel names the zone after (largest city in it with that name).
+
+    Cached: it scans the whole name index, and a city button page asks it for each zone."""
     index = _city_index()
     key = normalize_name(zone_label(zone, "en"))
     in_zone = [i for i in index.find(key) if index.cities[i]["timezone"] == zone]
@@ -645,8 +648,10 @@ def city_label(match: PlaceMatch, locale: str) -> str:
     return place_name(match, locale)
 
 
+@lru_cache(maxsize=4096)
 def place_name(match: PlaceMatch, locale: str) -> str:
-    """The place's own name in the reader's language, whoever typed it and how.
+    """The place's own name in the reader's language, whoever typed it and how (cached:
+    profiles and plans name the same few places over and over).
 
     The club's table first (checked names of Harbin and the diaspora's cities); for the
     city a zone is named after, CLDR's translation; otherwise a pick among geonames'
