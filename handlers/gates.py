@@ -79,5 +79,8 @@ def registered(handler: H) -> H:
             await event.answer(not_registered_text())
         return None
 
+    # aiogram reads a handler's signature following __wrapped__ and would then pass only the
+    # wrapped handler's own arguments: without it, the gate gets all data (`member` too).
+    del gated.__wrapped__  # type: ignore[attr-defined]
     gated.needs_registration = True  # type: ignore[attr-defined]
     return cast(H, gated)
