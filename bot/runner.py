@@ -34,7 +34,7 @@ from db.engine import create_engine, create_session_factory
 from db.media import MediaStore
 from db.media_check import check_media
 from db.member_cache import Announcer, MemberCache, RedisInvalidations
-from db.members import locales_of, promoted_organiser_ids
+from db.members import locales_of, organiser_ids
 from db.migrate import upgrade_to_head
 from db.unit_of_work import unit_of_work
 from delivery.outbox import release_claims
@@ -71,7 +71,7 @@ async def publish_menus(app: RunningApp) -> None:
     except Exception as exc:  # a Bot API that refuses the address: the bot still runs
         log.warning("could not set the Mini App's menu button: %s", exc)
     async with ctx.session_factory() as session:
-        organisers = set(ctx.settings.admin_ids) | await promoted_organiser_ids(session)
+        organisers = await organiser_ids(session, ctx.settings.admin_ids)
         locales = await locales_of(session, organisers, ctx.settings.default_locale)
     for telegram_id in sorted(organisers):
         try:

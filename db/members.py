@@ -141,6 +141,11 @@ async def promoted_organiser_ids(session: AsyncSession) -> set[int]:
     return set(await session.scalars(select(Organiser.telegram_id)))
 
 
+async def organiser_ids(session: AsyncSession, config_ids: Collection[int]) -> set[int]:
+    """Every organiser: those listed in ADMIN_IDS and those promoted in the chat."""
+    return set(config_ids) | await promoted_organiser_ids(session)
+
+
 async def is_organiser(session: AsyncSession, telegram_id: int, config_ids: Iterable[int]) -> bool:
     """Checked on every admin action: config list first, then promoted organisers."""
     if telegram_id in set(config_ids):

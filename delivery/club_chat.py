@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.members import promoted_organiser_ids
-from db.models import Member, OutboxMessage
+from db.models import OutboxMessage
 from delivery import notes
 from delivery.messages import Button, Outgoing
 from ground.i18n import N_, Translator
@@ -148,18 +147,6 @@ async def held_count(session: AsyncSession) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def _organisers(session: AsyncSession, club: ClubChat) -> dict[int, str]:
-    """Telegram id -> locale of every organiser (ADMIN_IDS and those promoted)."""
-    ids = set(club.admin_ids) | await promoted_organiser_ids(session)
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Member.telegram_id, Member.locale).where(Member.telegram_id.in_(ids))
-    )
-    locales = {telegram_id: locale for telegram_id, locale in rows}
-    return {i: locales.get(i) or club.default_locale for i in sorted(ids)}
-
-
 async def hold(
     session: AsyncSession,
     row_id: int,
@@ -187,13 +174,12 @@ async def hold(
     if told_lately is not None:
         return 0
     waiting = await held_count(session)
-    organisers = await _organisers(session, club)
-    for telegram_id, locale in organisers.items():
 
-        def t(message: str, locale: str = locale) -> str:
+    def note(locale: str) -> Outgoing:
+        def t(message: str) -> str:
             return i18n.gettext(message, locale=locale)
 
-        def ngettext(singular: str, plural: str, n: int, locale: str = locale) -> str:
+        def ngettext(singular: str, plural: str, n: int) -> str:
             return i18n.gettext(singular, plural, n, locale=locale)
 
         waiting_text = ngettext(
@@ -208,12 +194,13 @@ async def hold(
                 t(WHAT_TO_DO),
             )
         )
-        button = Button(t(RETRY_LABEL), RETRY_ACTION)
-        notes.queue_note(
-            session, telegram_id, FAILED_NOTE, Outgoing(text, ((button,),)), due_at=now
-        )
+        return Outgoing(text, ((Button(t(RETRY_LABEL), RETRY_ACTION),),))
+
+    told = await notes.queue_to_organisers(
+        session, club.admin_ids, club.default_locale, FAILED_NOTE, note, due_at=now
+    )
     await session.flush()
-    return len(organisers)
+    return told
 
 
 async def release_held(session: AsyncSession, now: datetime) -> int:

@@ -8,10 +8,12 @@ args}]]}.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.members import locales_of, organiser_ids
 from db.models import OutboxMessage
 from delivery.messages import Button, Outgoing
 
@@ -48,3 +50,22 @@ def queue_note(
     )
     session.add(row)
     return row
+
+
+async def queue_to_organisers(
+    session: AsyncSession,
+    config_ids: Collection[int],
+    default_locale: str,
+    kind: str,
+    message_for: Callable[[str], Outgoing],
+    *,
+    due_at: datetime,
+    skip: Collection[int] = (),
+) -> int:
+    """A note to every organiser but `skip`, written for each in their language (the one
+    `locales_of` decides). Returns how many were queued."""
+    ids = await organiser_ids(session, config_ids) - set(skip)
+    locales = await locales_of(session, ids, default_locale)
+    for telegram_id in sorted(ids):
+        queue_note(session, telegram_id, kind, message_for(locales[telegram_id]), due_at=due_at)
+    return len(ids)

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.members import (
     demote_organiser,
     get_member,
+    organiser_ids,
     promote_organiser,
-    promoted_organiser_ids,
 )
 from db.models import Member
 from db.stats import (
@@ -191,7 +191,7 @@ async def cmd_admins(
     args = (command.args or "").split()
     actor = message.from_user.id if message.from_user else 0
     if not args:
-        ids = sorted(set(settings.admin_ids) | await promoted_organiser_ids(session))
+        ids = sorted(await organiser_ids(session, settings.admin_ids))
         lines = [_("Organisers:")]
         for telegram_id in ids:
             lines.append(

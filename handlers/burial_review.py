@@ -25,10 +25,11 @@ from db.models import BurialRecord, Member
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
+from handlers.files import store_of
 from handlers.filters import TypedAnswer
 from handlers.gates import organisers as router
 from handlers.grave_add import error_text
-from handlers.graves import send_card, store_of
+from handlers.graves import send_card
 from handlers.keyboards import Keyboard
 from handlers.replies import show
 

@@ -30,10 +30,11 @@ from ground.clock import Clock
 from ground.context import AppContext
 from ground.settings import Settings
 from handlers.callbacks import ClubCb
+from handlers.files import store_of
 from handlers.gates import organisers
 from handlers.keyboards import Keyboard
 from handlers.meetings import cmd_next, next_text
-from handlers.memoirs import memoir_card, send_memoir_media, store_of
+from handlers.memoirs import memoir_card, send_memoir_media
 from handlers.outbound import markup_of
 from handlers.registration import start_registration
 from handlers.replies import clip, show

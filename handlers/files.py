@@ -10,7 +10,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
 from archive.intake import Download, FileTooBig, Incoming
-from db.media import KIND_DOCUMENT, KIND_PHOTO, KIND_VOICE
+from db.media import KIND_DOCUMENT, KIND_PHOTO, KIND_VOICE, MediaStore
+from ground.context import AppContext
 
 # Generous: a slow link downloading a big scan should not time out after aiogram's 30 s.
 DOWNLOAD_TIMEOUT = 600
@@ -78,3 +79,8 @@ def telegram_download(bot: Bot) -> Download:
         await bot.download_file(file.file_path, destination=destination, timeout=DOWNLOAD_TIMEOUT)
 
     return download
+
+
+def store_of(app: AppContext) -> MediaStore:
+    """The media store the settings name (memoirs, gravestones and talks share it)."""
+    return MediaStore(app.settings.media_dir)

@@ -19,7 +19,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig
@@ -29,18 +28,16 @@ from burials.display import card_text, name_as_written
 from burials.drafts import Draft, common_cemeteries, drop_draft, load_draft, save_draft
 from burials.records import clean_fields
 from db.exif import NotAnImage, image_format
-from db.media import MediaStore
 from db.models import BurialRecord, Member
 from db.unit_of_work import commit
 from delivery.messages import Outgoing
-from delivery.notes import queue_note
+from delivery.notes import queue_to_organisers
 from ground.clock import Clock
 from ground.context import AppContext
-from handlers.files import telegram_download
-from handlers.filters import TypedAnswer
+from handlers.files import store_of, telegram_download
+from handlers.filters import NotACommand, TypedAnswer
 from handlers.gates import registered
 from handlers.keyboards import Keyboard
-from handlers.memoirs import organiser_ids
 from handlers.replies import show
 
 log = logging.getLogger(__name__)
@@ -82,15 +79,6 @@ class AddCb(CallbackData, prefix="agr"):
 class PhotoOrFile(Filter):
     async def __call__(self, message: Message) -> bool:
         return bool(message.photo or message.document)
-
-
-class NotACommand(Filter):
-    async def __call__(self, message: Message) -> bool:
-        return not (message.text or "").startswith("/")
-
-
-def store_of(app: AppContext) -> MediaStore:
-    return MediaStore(app.settings.media_dir)
 
 
 def _locale() -> str:
@@ -571,14 +559,19 @@ async def tell_organisers(
     session: AsyncSession, app: AppContext, record: BurialRecord, author: Member, clock: Clock
 ) -> None:
     """A note in the outbox for each organiser but the author, in their language."""
-    ids = await organiser_ids(session, app) - {author.telegram_id}
-    rows = await session.execute(
-        select(Member.telegram_id, Member.locale).where(Member.telegram_id.in_(ids))
-    )
-    locales = {telegram_id: locale for telegram_id, locale in rows}
-    for telegram_id in sorted(ids):
-        locale = locales.get(telegram_id) or app.settings.default_locale
+
+    def note(locale: str) -> Outgoing:
         text = app.i18n.gettext(
             "New burial record for review: {name}. /review opens the queue.", locale=locale
-        ).format(name=name_as_written(record))
-        queue_note(session, telegram_id, f"grave:{record.id}", Outgoing(text), due_at=clock.now())
+        )
+        return Outgoing(text.format(name=name_as_written(record)))
+
+    await queue_to_organisers(
+        session,
+        app.settings.admin_ids,
+        app.settings.default_locale,
+        f"grave:{record.id}",
+        note,
+        due_at=clock.now(),
+        skip={author.telegram_id},
+    )

@@ -25,6 +25,7 @@ from db.media import MediaStore
 from db.models import BurialRecord
 from ground.context import AppContext
 from handlers.callbacks import GraveCb
+from handlers.files import store_of
 from handlers.filters import TypedAnswer
 from handlers.gates import registered
 from handlers.keyboards import Keyboard
@@ -42,10 +43,6 @@ CAPTION_LIMIT = 1024
 
 class GraveSt(StatesGroup):
     query = State()
-
-
-def store_of(app: AppContext) -> MediaStore:
-    return MediaStore(app.settings.media_dir)
 
 
 async def send_card(

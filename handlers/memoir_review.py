@@ -37,10 +37,11 @@ from ground.clock import Clock
 from ground.context import AppContext
 from handlers import burial_review
 from handlers.callbacks import RowId
+from handlers.files import store_of
 from handlers.filters import TypedAnswer
 from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
-from handlers.memoirs import memoir_card, send_memoir_media, store_of
+from handlers.memoirs import memoir_card, send_memoir_media
 from handlers.replies import answer_once, show
 from programme.queries import proceedings
 from scheduling.geo import localtime

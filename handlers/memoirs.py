@@ -11,7 +11,7 @@ from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.filters import Command, CommandObject, Filter, StateFilter
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,19 +25,18 @@ from archive import collection, prompts
 from archive import memoirs as records
 from archive.intake import PUBLIC_API_DOWNLOAD_MB, FileTooBig, fetch_and_store
 from db.media import KIND_PHOTO, KIND_VOICE, MediaStore
-from db.members import locales_of, promoted_organiser_ids
 from db.models import MediaFile, Meeting, Member, Memoir
 from db.unit_of_work import commit
 from delivery.messages import Outgoing
-from delivery.notes import queue_note
+from delivery.notes import queue_to_organisers
 from ground.clock import Clock
 from ground.context import AppContext
 from ground.i18n import N_
 from ground.text import quoted
 from handlers.album_receipts import AlbumReceipts, SendReceipt
 from handlers.callbacks import PromptCb, RowId
-from handlers.files import incoming_file, telegram_download
-from handlers.filters import TypedAnswer
+from handlers.files import incoming_file, store_of, telegram_download
+from handlers.filters import HasFile, NotACommand, TypedAnswer
 from handlers.gates import registered
 from handlers.keyboards import Keyboard
 from handlers.replies import clip, current_locale, show, then
@@ -79,22 +78,6 @@ class ArcCb(CallbackData, prefix="arc"):
     page: RowId = 0
     facet: str = ""  # records.FACETS: theme, decade, author
     key: RowId = 0  # a value of that facet, see records.Facet
-
-
-class HasFile(Filter):
-    """A photo, voice note, audio or document: something the archive can keep."""
-
-    async def __call__(self, message: Message) -> bool:
-        return incoming_file(message) is not None
-
-
-class NotACommand(Filter):
-    async def __call__(self, message: Message) -> bool:
-        return not (message.text or "").startswith("/")
-
-
-def store_of(app: AppContext) -> MediaStore:
-    return MediaStore(app.settings.media_dir)
 
 
 # ---------------------------------------------------------------- texts shared with /review
@@ -609,37 +592,38 @@ async def _save_step(
 # ---------------------------------------------------------------- organisers' notice
 
 
-async def organiser_ids(session: AsyncSession, app: AppContext) -> set[int]:
-    return set(app.settings.admin_ids) | await promoted_organiser_ids(session)
-
-
 async def notify_organisers(
     app: AppContext, session: AsyncSession, memoir: Memoir, now: datetime
 ) -> int:
     """A short note to each organiser, in their language, through the outbox (committed
     with the submission). Returns how many were told."""
     author = await records.author_of(session, memoir)
-    ids = await organiser_ids(session, app) - {author.telegram_id if author else 0}
-    if not ids:
-        return 0
-    locales = await locales_of(session, ids, app.settings.default_locale)
     waiting = await records.count_pending(session)
-    for telegram_id in sorted(ids):
-        locale = locales[telegram_id]
 
-        def t(message: str, locale: str = locale) -> str:
+    def note(locale: str) -> Outgoing:
+        def t(message: str) -> str:
             return app.i18n.gettext(message, locale=locale)
 
-        text = t(
-            "New memoir for review: “{title}” from {author}. Waiting for review: {count}. "
-            "/review opens the queue."
-        ).format(
-            title=memoir.title or t("Untitled"),
-            author=memoir.author_name or t("anonymous"),
-            count=waiting,
+        return Outgoing(
+            t(
+                "New memoir for review: “{title}” from {author}. Waiting for review: {count}. "
+                "/review opens the queue."
+            ).format(
+                title=memoir.title or t("Untitled"),
+                author=memoir.author_name or t("anonymous"),
+                count=waiting,
+            )
         )
-        queue_note(session, telegram_id, f"review:{memoir.id}", Outgoing(text), due_at=now)
-    return len(ids)
+
+    return await queue_to_organisers(
+        session,
+        app.settings.admin_ids,
+        app.settings.default_locale,
+        f"review:{memoir.id}",
+        note,
+        due_at=now,
+        skip={author.telegram_id} if author else (),
+    )
 
 
 # ---------------------------------------------------------------- /my

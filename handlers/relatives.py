@@ -23,10 +23,11 @@ from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
 from handlers.callbacks import IntroCb, RelCb
+from handlers.files import store_of
 from handlers.filters import TypedAnswer
 from handlers.gates import registered
 from handlers.keyboards import Keyboard
-from handlers.memoirs import memoir_card, send_memoir_media, store_of
+from handlers.memoirs import memoir_card, send_memoir_media
 from handlers.replies import show
 
 router = Router(name="relatives")

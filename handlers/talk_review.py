@@ -25,11 +25,12 @@ from db.models import Meeting, Member, Talk
 from db.unit_of_work import commit
 from ground.clock import Clock
 from ground.context import AppContext
+from handlers.files import store_of
 from handlers.filters import TypedAnswer
 from handlers.gates import organisers as router
 from handlers.keyboards import Keyboard
 from handlers.memoir_review import REVIEW_QUEUES
-from handlers.memoirs import send_memoir_media, store_of
+from handlers.memoirs import send_memoir_media
 from handlers.programme_publish import publish
 from handlers.replies import clip, show
 from handlers.talks import MINUTE_CHOICES, talk_card, talk_error_text

@@ -17,7 +17,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.intake import FileTooBig, fetch_and_store
@@ -28,11 +27,11 @@ from delivery.messages import Outgoing
 from ground.clock import Clock
 from ground.context import AppContext
 from handlers.callbacks import TalkCb
-from handlers.files import incoming_file, telegram_download
-from handlers.filters import TypedAnswer
+from handlers.files import incoming_file, store_of, telegram_download
+from handlers.filters import HasFile, TypedAnswer
 from handlers.gates import registered
 from handlers.keyboards import Keyboard
-from handlers.memoirs import HasFile, organiser_ids, store_of
+from handlers.memoirs import and_send_more
 from handlers.programme_publish import publish
 from handlers.replies import clip, show
 from programme import notices as talk_notices
@@ -371,27 +370,29 @@ async def tell_organisers(
     session: AsyncSession, app: AppContext, speaker: Member, talk: Talk, *, now: datetime
 ) -> None:
     """A note to each organiser, in their language, through the outbox."""
-    ids = await organiser_ids(session, app) - {speaker.telegram_id}
-    if not ids:
-        return
-    rows = await session.execute(
-        select(Member.telegram_id, Member.locale).where(Member.telegram_id.in_(ids))
-    )
-    locales = {telegram_id: locale for telegram_id, locale in rows}
     waiting = await talks.count_proposed(session)
-    for telegram_id in sorted(ids):
-        locale = locales.get(telegram_id) or app.settings.default_locale
 
-        def t(message: str, locale: str = locale) -> str:
+    def note(locale: str) -> Outgoing:
+        def t(message: str) -> str:
             return app.i18n.gettext(message, locale=locale)
 
         text = t(
             "New talk proposal: «{title}» from {speaker}. Waiting for review: {count}. "
             "/review opens the queue."
-        ).format(title=talk.title or "—", speaker=talk.speaker_name or "—", count=waiting)
-        notes.queue_note(
-            session, telegram_id, f"talk-proposed:{talk.id}", Outgoing(text), due_at=now
         )
+        return Outgoing(
+            text.format(title=talk.title or "—", speaker=talk.speaker_name or "—", count=waiting)
+        )
+
+    await notes.queue_to_organisers(
+        session,
+        app.settings.admin_ids,
+        app.settings.default_locale,
+        f"talk-proposed:{talk.id}",
+        note,
+        due_at=now,
+        skip={speaker.telegram_id},
+    )
 
 
 async def _save(
@@ -490,7 +491,7 @@ async def on_material(
     await commit(session)
     saved = _("This file is already attached.") if row is None else _("📎 Saved.")
     await message.answer(
-        saved + " " + _("Send more, or press “Done”."),
+        and_send_more(saved),
         reply_markup=_keyboard((_("✅ Done"), StepCb(action="done"))),
     )
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.members import get_member, locales_of, promoted_organiser_ids
+from db.members import get_member, locales_of, organiser_ids
 from db.unit_of_work import unit_of_work
 from delivery.messages import Button, Outgoing, rows_of
 from delivery.notes import queue_note
@@ -94,9 +94,9 @@ async def send_monthly_plan(
             return 0
         if not await claim_monthly_plan(session, str(month), now):
             return 0  # another instance (or an earlier run) already sent it
-        organiser_ids = sorted(set(settings.admin_ids) | await promoted_organiser_ids(session))
-        locales = await locales_of(session, organiser_ids, settings.default_locale)
-        for telegram_id in organiser_ids:
+        organisers = sorted(await organiser_ids(session, settings.admin_ids))
+        locales = await locales_of(session, organisers, settings.default_locale)
+        for telegram_id in organisers:
             organiser = await get_member(session, telegram_id)
             locale = locales[telegram_id]
             zone = (organiser.zone if organiser else None) or "UTC"
@@ -104,4 +104,4 @@ async def send_monthly_plan(
             intro = i18n.gettext(TIME_TO_PLAN, locale=locale)
             note = Outgoing(intro + "\n\n" + message.text, message.buttons)
             queue_note(session, telegram_id, f"plan:{month}", note, due_at=now)
-        return len(organiser_ids)
+        return len(organisers)
