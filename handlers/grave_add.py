@@ -273,8 +273,12 @@ async def cmd_addgrave(
 
 
 async def _draft_or_explain(
-    event: Message | CallbackQuery, state: FSMContext, session: AsyncSession, member: Member
+    event: Message | CallbackQuery, state: FSMContext, session: AsyncSession, member: Member | None
 ) -> Draft | None:
+    """The draft being added; None (after saying so) if there is none, or no member."""
+    if member is None:  # forgotten mid-dialogue: nothing to continue
+        await state.clear()
+        return None
     draft = await load_draft(session, member.id)
     if draft is None:
         await state.clear()
@@ -352,9 +356,6 @@ async def on_button(
 async def on_text(
     message: Message, state: FSMContext, session: AsyncSession, member: Member | None
 ) -> None:
-    if member is None:
-        await state.clear()
-        return
     draft = await _draft_or_explain(message, state, session, member)
     if draft is None:
         return
@@ -403,9 +404,6 @@ async def on_photo(
     app: AppContext,
     bot: Bot,
 ) -> None:
-    if member is None:
-        await state.clear()
-        return
     draft = await _draft_or_explain(message, state, session, member)
     if draft is None:
         return
@@ -475,9 +473,6 @@ async def photo_refusal(message: Message, app: AppContext, bot: Bot) -> str | No
 async def on_other(
     message: Message, state: FSMContext, session: AsyncSession, member: Member | None
 ) -> None:
-    if member is None:
-        await state.clear()
-        return
     draft = await _draft_or_explain(message, state, session, member)
     if draft is None:
         return
